@@ -1,0 +1,61 @@
+// Driver-adapter factories for the two databases, with the defects of the published adapters mended.
+import { PGlite } from '@electric-sql/pglite';
+import { PrismaPg } from '@prisma/adapter-pg';
+import type { SqlDriverAdapter, SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
+import { PrismaPGlite } from 'pglite-prisma-adapter';
+
+/**
+ * pglite-prisma-adapter 0.7.2 does not await `exec` in `executeScript`, so a failing migration
+ * would be recorded as applied; and the shadow databases it makes are never closed.
+ */
+export class PGliteAdapterFactory implements SqlMigrationAwareDriverAdapterFactory {
+  readonly provider = 'postgres' as const;
+  readonly adapterName = 'pglite-prisma-adapter';
+  private readonly inner: PrismaPGlite;
+
+  constructor(private readonly client: PGlite) {
+    this.inner = new PrismaPGlite(client);
+  }
+
+  async connect(): Promise<SqlDriverAdapter> {
+    return awaitingScripts(await this.inner.connect(), this.client);
+  }
+
+  async connectToShadowDb(): Promise<SqlDriverAdapter> {
+    const shadow = new PGlite({ dataDir: 'memory://' });
+    const adapter = awaitingScripts(await new PrismaPGlite(shadow).connect(), shadow);
+    adapter.dispose = async () => {
+      await shadow.close();
+    };
+    return adapter;
+  }
+}
+
+function awaitingScripts(adapter: SqlDriverAdapter, client: PGlite): SqlDriverAdapter {
+  adapter.executeScript = async (script: string) => {
+    await client.exec(script);
+  };
+  return adapter;
+}
+
+/**
+ * @prisma/adapter-pg 7.10.1, given a connection string, would use the main database as the
+ * shadow database. Nothing here needs a shadow on a server, so refuse rather than risk real data.
+ */
+export class PostgresAdapterFactory implements SqlMigrationAwareDriverAdapterFactory {
+  readonly provider = 'postgres' as const;
+  readonly adapterName = '@prisma/adapter-pg';
+  private readonly inner: PrismaPg;
+
+  constructor(connectionString: string, poolSize: number) {
+    this.inner = new PrismaPg({ connectionString, max: poolSize });
+  }
+
+  connect(): Promise<SqlDriverAdapter> {
+    return this.inner.connect();
+  }
+
+  connectToShadowDb(): Promise<SqlDriverAdapter> {
+    return Promise.reject(new Error('A shadow database is never created on the server; schema diffs run on an in-memory PGlite.'));
+  }
+}
