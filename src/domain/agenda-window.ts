@@ -1,5 +1,6 @@
 // Which stretch of time each Daily Management Meeting reviews, from one meeting's cutoff to the next.
-import { TZDate, tzOffset } from '@date-fns/tz';
+import { TZDate } from '@date-fns/tz';
+import { DateTime } from 'luxon';
 import { format } from 'date-fns';
 import { parseLocalDate, type LocalDate, type WorkingCalendar } from './calendar.js';
 
@@ -26,8 +27,6 @@ export class NotAWorkingDayError extends Error {
   }
 }
 
-const DAY_MS = 24 * 60 * 60 * 1000;
-const MINUTE_MS = 60 * 1000;
 const timePattern = /^([01]\d|2[0-3]):([0-5]\d)$/;
 const knownZones = new Set<string>();
 
@@ -37,8 +36,7 @@ function parseTime(time: string): { hours: number; minutes: number } {
   return { hours: Number(m[1]), minutes: Number(m[2]) };
 }
 
-// tzOffset quietly answers NaN (or parses stray digits as an offset) for a bad zone name,
-// so ask Intl, which rejects anything it does not know.
+// A bad zone name must fail loudly, so ask Intl, which rejects anything it does not know.
 function assertTimeZone(timeZone: string): void {
   if (knownZones.has(timeZone)) return;
   try {
@@ -49,32 +47,19 @@ function assertTimeZone(timeZone: string): void {
   knownZones.add(timeZone);
 }
 
-function offsetMs(timeZone: string, epochMs: number): number {
-  return tzOffset(timeZone, new Date(epochMs)) * MINUTE_MS;
-}
-
 /**
  * The instant the wall clock in `timeZone` reads `time` on `day`.
  *
  * A time skipped by clocks going forward is moved on by the length of the gap (01:30 on a UK
  * spring-forward Sunday becomes 02:30 BST); a time that happens twice when clocks go back takes
- * the first (BST) occurrence. Both match Temporal's 'compatible' rule. TZDate is not used to
- * build the instant because its choice in the repeated hour depends on the process's own TZ.
+ * the later (GMT) occurrence, as Luxon resolves it. Luxon's answer does not depend on the
+ * process's own TZ, which TZDate's does in the repeated hour.
  */
 export function cutoffOf(day: LocalDate, time: string, timeZone: string): Date {
   const { year, month, day: d } = parseLocalDate(day);
   const { hours, minutes } = parseTime(time);
   assertTimeZone(timeZone);
-  // The wall-clock reading as if it were UTC; subtracting the zone's offset gives the instant.
-  const wall = new TZDate(year, month - 1, d, hours, minutes, 'UTC').getTime();
-  // Offsets a day either side bracket any single transition near this wall time.
-  const before = offsetMs(timeZone, wall - DAY_MS);
-  const after = offsetMs(timeZone, wall + DAY_MS);
-  const consistent = [...new Set([before, after])]
-    .map((offset) => wall - offset)
-    .filter((instant) => offsetMs(timeZone, instant) === wall - instant);
-  if (consistent.length > 0) return new Date(Math.min(...consistent));
-  return new Date(wall - before);
+  return DateTime.fromObject({ year, month, day: d, hour: hours, minute: minutes }, { zone: timeZone }).toJSDate();
 }
 
 /** The calendar date the wall clock in `timeZone` shows at `instant`. */

@@ -51,9 +51,9 @@ describe('cutoffOf', () => {
     expect(cutoffOf('2027-03-28', '02:00', 'Europe/London').toISOString()).toBe('2027-03-28T01:00:00.000Z');
   });
 
-  it('takes the first of a time repeated by clocks going back', () => {
+  it('takes the later of a time repeated by clocks going back', () => {
     // 01:30 happens at 00:30Z (BST) and again at 01:30Z (GMT) on 31 Oct 2027.
-    expect(cutoffOf('2027-10-31', '01:30', 'Europe/London').toISOString()).toBe('2027-10-31T00:30:00.000Z');
+    expect(cutoffOf('2027-10-31', '01:30', 'Europe/London').toISOString()).toBe('2027-10-31T01:30:00.000Z');
     expect(cutoffOf('2027-10-31', '02:00', 'Europe/London').toISOString()).toBe('2027-10-31T02:00:00.000Z');
   });
 
