@@ -1,17 +1,34 @@
 // The `dmm` command line: run the bot, migrate the store, import records, seed demo data.
 import os from 'node:os';
 import { Command, CommanderError } from 'commander';
-import { ConfigError, loadConfig, type Config } from './config.js';
+import { buildAgenda } from './app/build-agenda.js';
+import { postAgenda, type PostAgendaOutcome } from './app/post-agenda.js';
+import { ConsoleChat } from './chat/console/console-chat.js';
+import { SlackChat } from './chat/slack/slack-chat.js';
+import { ConfigError, loadConfig, meetingsOf, type Config } from './config.js';
+import { agendaAsJson } from './domain/agenda.js';
+import { formatLocalDay, renderAgendaText } from './domain/agenda-text.js';
+import { agendaWindowContaining, localDateOf } from './domain/agenda-window.js';
+import { isLocalDate } from './domain/calendar.js';
+import { calendarOf, type Meeting } from './domain/meeting.js';
+import type { ChatPlatform } from './ports.js';
+import { clockStartingAt, systemClock } from './scheduler/clock.js';
+import { appendAudit } from './store/audit.js';
 import { logger } from './logger.js';
 import { importRecordsFile, type RecordType } from './app/import-records.js';
 import { seedDemo, StoreNotEmptyError } from './app/seed-demo.js';
 import { ImportFileError } from './ingest/csv-import.js';
-import { startBot } from './main.js';
+import { instanceName, startBot } from './main.js';
 import { migratePostgres, openDatabase, StoreError, type Database } from './store/database.js';
 import { createMigration, pendingSchemaChanges } from './store/migrations.js';
 
+/** A mistake in how the command was called. */
+class UsageError extends Error {
+  override name = 'UsageError';
+}
+
 /** Errors whose message is written for the person at the terminal. */
-const userErrors = [ConfigError, StoreError, ImportFileError, StoreNotEmptyError];
+const userErrors = [ConfigError, StoreError, ImportFileError, StoreNotEmptyError, UsageError];
 
 const cliActor = () => `cli:${os.userInfo().username}`;
 
@@ -37,7 +54,13 @@ function buildProgram(): Command {
       const config = loadConfig();
       const bot = await startBot(config, logger);
       const where = bot.db.kind === 'embedded' ? `embedded database in ${bot.db.location}` : `PostgreSQL at ${bot.db.location}`;
-      process.stdout.write(`dmm-bot is running on port ${bot.port} (${where}). Press Ctrl+C to stop.\n`);
+      const channels = bot.meetings.map((m) => (m.platform === 'console' ? 'the console' : `${m.platform} channel ${m.channel}`)).join(', ');
+      process.stdout.write(`dmm-bot is running on port ${bot.port} (${where}), posting agendas to ${channels}. Press Ctrl+C to stop.\n`);
+      const consoleMeeting = bot.meetings.find((m) => m.platform === 'console');
+      if (consoleMeeting) {
+        const agenda = await nextAgendaSoFar(bot.db, consoleMeeting, config.DMM_NOW ? clockStartingAt(config.DMM_NOW).now() : new Date());
+        process.stdout.write(`\nThe next meeting's agenda so far (it is posted here at ${consoleMeeting.time} on working days):\n${renderAgendaText(agenda)}\n\nType /dmm help for commands.\n`);
+      }
       await new Promise<void>((resolve) => {
         const stop = () => resolve();
         process.once('SIGINT', stop);
@@ -80,6 +103,19 @@ function buildProgram(): Command {
       }
     });
 
+  program
+    .command('agenda')
+    .description("print a meeting's agenda for a working day (default: today in the meeting's time zone)")
+    .option('--date <YYYY-MM-DD>', 'the meeting day')
+    .option('--json', 'print the agenda model as JSON')
+    .option('--post', "post it to the meeting's channel (once per meeting and day)")
+    .option('--meeting <key>', 'the meeting, by key (default: every configured meeting)')
+    .action(async (options: { date?: string; json?: boolean; post?: boolean; meeting?: string }) => {
+      const config = loadConfig();
+      const code = await withDatabase(config, (db) => agendaCommand(db, config, options));
+      process.exitCode = code;
+    });
+
   const importCommand = program.command('import').description('load records from a CSV export of the records system');
   const importOf = (type: RecordType, columns: string) =>
     importCommand
@@ -107,13 +143,64 @@ function buildProgram(): Command {
     .requiredOption('--demo', 'synthetic, obviously fictional demo data (two weeks of incidents, flags, actions, a panel)')
     .action(async () => {
       const config = loadConfig();
-      const summary = await withDatabase(config, (db) => seedDemo(db, cliActor(), 'console'));
+      const summary = await withDatabase(config, (db) => seedDemo(db, cliActor(), meetingsOf(config)[0]!.key));
       process.stdout.write(
         `Demo data: ${summary.incidents} incidents, ${summary.flags} flags, ${summary.members} members, ${summary.actions} open actions, ${summary.panels} panel.\n`,
       );
     });
 
   return program;
+}
+
+async function nextAgendaSoFar(db: Database, meeting: Meeting, now: Date) {
+  const window = agendaWindowContaining(now, meeting, calendarOf(meeting));
+  return buildAgenda(db, meeting, window.meetingDate);
+}
+
+async function agendaCommand(db: Database, config: Config, options: { date?: string; json?: boolean; post?: boolean; meeting?: string }): Promise<number> {
+  const all = meetingsOf(config);
+  const meetings = options.meeting ? all.filter((m) => m.key === options.meeting) : all;
+  if (meetings.length === 0) throw new UsageError(`No meeting ${options.meeting}; configured: ${all.map((m) => m.key).join(', ')}`);
+  if (options.date !== undefined && !isLocalDate(options.date)) throw new UsageError(`--date must be a date as YYYY-MM-DD, not "${options.date}"`);
+  const clock = config.DMM_NOW ? clockStartingAt(config.DMM_NOW) : systemClock;
+  let code = 0;
+  const json: unknown[] = [];
+  for (const meeting of meetings) {
+    const day = options.date ?? localDateOf(clock.now(), meeting.timeZone);
+    const calendar = calendarOf(meeting);
+    if (!calendar.isWorkingDay(day)) {
+      process.stderr.write(`${formatLocalDay(day)} is not a working day for ${meeting.name} (${calendar.bankHoliday(day) ?? 'weekend'}); the next working day is ${formatLocalDay(calendar.nextWorkingDay(day))} (${calendar.nextWorkingDay(day)}).\n`);
+      code = 1;
+      continue;
+    }
+    if (options.post) {
+      const chat = await chatFor(meeting, config);
+      const outcome = await postAgenda({ db, chat, clock, log: logger, instanceId: instanceName() }, meeting, day);
+      const messages: Record<PostAgendaOutcome['outcome'], string> = {
+        posted: `Posted the agenda for ${day} to ${meeting.key}.`,
+        'already-posted': `The agenda for ${day} was already posted to ${meeting.key}; nothing was sent.`,
+        'in-progress': `Another dmm process is posting the agenda for ${day} to ${meeting.key} right now; nothing was sent.`,
+        failed: `Could not post the agenda for ${day} to ${meeting.key}: ${outcome.outcome === 'failed' ? outcome.reason : ''}. It will be retried.`,
+      };
+      (outcome.outcome === 'failed' ? process.stderr : process.stdout).write(`${messages[outcome.outcome]}\n`);
+      if (outcome.outcome === 'failed') code = 1;
+      continue;
+    }
+    const agenda = await buildAgenda(db, meeting, day);
+    await db.prisma.$transaction((tx) =>
+      appendAudit(tx, { actor: cliActor(), action: 'agenda.view', subject: day, channel: 'cli', reason: 'dmm agenda', details: { meeting: meeting.key } }),
+    );
+    if (options.json) json.push(agendaAsJson(agenda));
+    else process.stdout.write(`${renderAgendaText(agenda)}\n\n`);
+  }
+  if (options.json && json.length > 0) process.stdout.write(`${JSON.stringify(json.length === 1 ? json[0] : json, null, 2)}\n`);
+  return code;
+}
+
+async function chatFor(meeting: Meeting, config: Config): Promise<ChatPlatform> {
+  if (meeting.platform === 'slack' && config.SLACK_BOT_TOKEN) return new SlackChat({ token: config.SLACK_BOT_TOKEN, apiUrl: config.SLACK_API_URL });
+  if (meeting.platform === 'console') return new ConsoleChat(process.stdout);
+  throw new UsageError(`No credentials for ${meeting.platform}: cannot post to ${meeting.key}`);
 }
 
 export async function runCli(argv: string[]): Promise<number> {

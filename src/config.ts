@@ -1,9 +1,11 @@
 // Every setting dmm-bot reads, parsed once with zod from the environment (and an optional .env file).
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
-import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { parse as parseYaml } from 'yaml';
+import { holidayDivisions } from './domain/calendar.js';
+import { meetingKey, type Meeting } from './domain/meeting.js';
 
 const postgresUrl = z
   .string()
@@ -19,6 +21,25 @@ const postgresUrl = z
 
 const emptyAsUndefined = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
 
+const hhmm = z.string().trim().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a 24-hour time as HH:MM, such as 09:00');
+const timeZone = z
+  .string()
+  .trim()
+  .refine((zone) => {
+    try {
+      new Intl.DateTimeFormat('en-GB', { timeZone: zone });
+      return zone.includes('/') || zone === 'UTC';
+    } catch {
+      return false;
+    }
+  }, 'must be an IANA time zone such as Europe/London');
+const dateList = z
+  .string()
+  .transform((value) => value.split(',').map((d) => d.trim()).filter(Boolean))
+  .pipe(z.array(z.iso.date({ error: 'must be a comma-separated list of dates as YYYY-MM-DD' })));
+const textList = z.string().transform((value) => value.split(',').map((d) => d.trim()).filter(Boolean));
+const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' });
+
 export const configSchema = z.object({
   DATABASE_URL: z.preprocess(emptyAsUndefined, postgresUrl.optional()),
   DMM_DATA_DIR: z.preprocess(emptyAsUndefined, z.string().default('./data')),
@@ -28,10 +49,50 @@ export const configSchema = z.object({
     z.string().min(24, 'must be at least 24 characters (use a long random secret)').optional(),
   ),
   PORT: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).max(65535).default(3000)),
+  DMM_CHANNEL: z.preprocess(emptyAsUndefined, z.string().trim().regex(/^[CG][A-Z0-9]{6,}$/, 'must be a Slack channel id such as C0123ABCDEF (not a #name)').optional()),
+  DMM_MEETING_NAME: z.preprocess(emptyAsUndefined, z.string().trim().min(1).max(80).default('Daily Management Meeting')),
+  DMM_TIME: z.preprocess(emptyAsUndefined, hhmm.default('09:00')),
+  DMM_TIMEZONE: z.preprocess(emptyAsUndefined, timeZone.default('Europe/London')),
+  DMM_HOLIDAYS: z.preprocess(
+    emptyAsUndefined,
+    z.enum(holidayDivisions, { error: `must be one of ${holidayDivisions.join(', ')}` }).default('england-and-wales'),
+  ),
+  DMM_EXTRA_HOLIDAYS: z.preprocess(emptyAsUndefined, dateList.default([])),
+  DMM_NOT_HOLIDAYS: z.preprocess(emptyAsUndefined, dateList.default([])),
+  DMM_AREAS: z.preprocess(emptyAsUndefined, textList.default([])),
+  DMM_MEETINGS_FILE: z.preprocess(emptyAsUndefined, z.string().optional()),
+  DMM_NOW: z.preprocess(
+    emptyAsUndefined,
+    z.iso
+      .datetime({ offset: true, error: 'must be an ISO 8601 instant with an offset or Z' })
+      .transform((value) => new Date(value))
+      .optional(),
+  ),
+  SLACK_BOT_TOKEN: z.preprocess(emptyAsUndefined, z.string().trim().startsWith('xoxb-', 'must be a bot token starting xoxb-').optional()),
+  SLACK_SIGNING_SECRET: z.preprocess(emptyAsUndefined, z.string().trim().min(8, 'must be the app\'s signing secret').optional()),
+  SLACK_APP_TOKEN: z.preprocess(emptyAsUndefined, z.string().trim().startsWith('xapp-', 'must be an app-level token starting xapp-').optional()),
+  SLACK_API_URL: z.preprocess(emptyAsUndefined, httpUrl.optional()),
+  SLACK_TEAM_IDS: z.preprocess(emptyAsUndefined, textList.default([])),
   LOG_LEVEL: z.preprocess(
     emptyAsUndefined,
     z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   ),
+}).superRefine((config, ctx) => {
+  const slackCredentials = config.SLACK_BOT_TOKEN !== undefined;
+  if (slackCredentials && !config.SLACK_SIGNING_SECRET && !config.SLACK_APP_TOKEN) {
+    ctx.addIssue({ code: 'custom', path: ['SLACK_SIGNING_SECRET'], message: 'is required with SLACK_BOT_TOKEN (or set SLACK_APP_TOKEN for Socket Mode)' });
+  }
+  if ((config.SLACK_SIGNING_SECRET || config.SLACK_APP_TOKEN) && !slackCredentials) {
+    ctx.addIssue({ code: 'custom', path: ['SLACK_BOT_TOKEN'], message: 'is required with SLACK_SIGNING_SECRET or SLACK_APP_TOKEN' });
+  }
+  if (config.DMM_CHANNEL && !slackCredentials) {
+    ctx.addIssue({ code: 'custom', path: ['DMM_CHANNEL'], message: 'names a Slack channel, so SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are required' });
+  }
+  if (slackCredentials && !config.DMM_CHANNEL && !config.DMM_MEETINGS_FILE) {
+    ctx.addIssue({ code: 'custom', path: ['DMM_CHANNEL'], message: 'is required with SLACK_BOT_TOKEN: the id of the meeting\'s Slack channel' });
+  }
+  const both = config.DMM_EXTRA_HOLIDAYS.filter((d) => config.DMM_NOT_HOLIDAYS.includes(d));
+  if (both.length) ctx.addIssue({ code: 'custom', path: ['DMM_NOT_HOLIDAYS'], message: `lists ${both.join(', ')}, also in DMM_EXTRA_HOLIDAYS` });
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -62,4 +123,73 @@ let loaded: Config | undefined;
 export function loadConfig(): Config {
   loaded ??= parseConfig(environmentWithDotenv());
   return loaded;
+}
+
+const meetingFileSchema = z.strictObject({
+  meetings: z
+    .array(
+      z.strictObject({
+        name: z.string().trim().min(1).max(80),
+        platform: z.enum(['slack', 'teams']),
+        channel: z.string().trim().min(1).max(200),
+        time: hhmm.optional(),
+        timeZone: timeZone.optional(),
+        holidays: z.enum(holidayDivisions).optional(),
+        extraHolidays: z.array(z.iso.date()).optional(),
+        notHolidays: z.array(z.iso.date()).optional(),
+        areas: z.array(z.string().trim().min(1)).optional(),
+      }),
+    )
+    .min(1, 'must list at least one meeting'),
+});
+
+/**
+ * The meetings this bot serves: those in DMM_MEETINGS_FILE, else the Slack meeting of DMM_CHANNEL,
+ * else the local console channel. Settings a meeting does not give come from DMM_TIME and friends.
+ */
+export function meetingsOf(config: Config): Meeting[] {
+  const defaults = {
+    time: config.DMM_TIME,
+    timeZone: config.DMM_TIMEZONE,
+    holidays: config.DMM_HOLIDAYS,
+    holidayOverrides: { extraHolidays: config.DMM_EXTRA_HOLIDAYS, notHolidays: config.DMM_NOT_HOLIDAYS },
+    areas: config.DMM_AREAS,
+  };
+  if (config.DMM_MEETINGS_FILE) {
+    const file = config.DMM_MEETINGS_FILE;
+    let parsed: unknown;
+    try {
+      parsed = parseYaml(readFileSync(file, 'utf8'));
+    } catch (error) {
+      throw new ConfigError([`DMM_MEETINGS_FILE: cannot read ${file} as YAML or JSON (${(error as Error).message.split('\n')[0]})`]);
+    }
+    const result = meetingFileSchema.safeParse(parsed);
+    if (!result.success) {
+      throw new ConfigError(result.error.issues.map((i) => `DMM_MEETINGS_FILE ${file}: ${i.path.join('.')}: ${i.message}`));
+    }
+    const meetings = result.data.meetings.map((m) => ({
+      key: meetingKey(m.platform, m.channel),
+      name: m.name,
+      platform: m.platform,
+      channel: m.channel,
+      time: m.time ?? defaults.time,
+      timeZone: m.timeZone ?? defaults.timeZone,
+      holidays: m.holidays ?? defaults.holidays,
+      holidayOverrides: {
+        extraHolidays: m.extraHolidays ?? defaults.holidayOverrides.extraHolidays,
+        notHolidays: m.notHolidays ?? defaults.holidayOverrides.notHolidays,
+      },
+      areas: m.areas ?? defaults.areas,
+    }));
+    const problems = meetings.flatMap((m, i) => [
+      ...(m.platform === 'slack' && !config.SLACK_BOT_TOKEN ? [`DMM_MEETINGS_FILE ${file}: meetings.${i}: a Slack meeting needs SLACK_BOT_TOKEN`] : []),
+      ...(meetings.findIndex((other) => other.key === m.key) !== i ? [`DMM_MEETINGS_FILE ${file}: meetings.${i}: ${m.key} is listed twice`] : []),
+    ]);
+    if (problems.length) throw new ConfigError(problems);
+    return meetings;
+  }
+  if (config.DMM_CHANNEL) {
+    return [{ key: meetingKey('slack', config.DMM_CHANNEL), name: config.DMM_MEETING_NAME, platform: 'slack', channel: config.DMM_CHANNEL, ...defaults }];
+  }
+  return [{ key: meetingKey('console', 'console'), name: config.DMM_MEETING_NAME, platform: 'console', channel: 'console', ...defaults }];
 }

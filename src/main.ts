@@ -1,19 +1,40 @@
-// Wiring only: opens the store and serves dmm-bot's HTTP endpoints on PORT.
+// Wiring only: opens the store, serves the HTTP endpoints, connects each meeting's chat platform,
+// and schedules the agendas.
+import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
+import os from 'node:os';
 import express from 'express';
 import type { Logger } from 'pino';
-import type { Config } from './config.js';
+import { handleCommand } from './app/handle-command.js';
+import { postAgenda } from './app/post-agenda.js';
+import type { RetryPolicy } from './app/deliver.js';
+import { ConsoleChat, readConsoleCommands } from './chat/console/console-chat.js';
+import { createSlackAdapter, type SlackAdapter } from './chat/slack/slack-app.js';
+import { meetingsOf, type Config } from './config.js';
+import type { ChatPlatformName, Meeting } from './domain/meeting.js';
 import { ingestRouter } from './ingest/http-api.js';
+import type { ChatPlatform, Clock } from './ports.js';
+import { startAgendaScheduler, type AgendaScheduler } from './scheduler/agenda-scheduler.js';
+import { clockStartingAt, systemClock } from './scheduler/clock.js';
 import { openDatabase, type Database } from './store/database.js';
 
 export interface RunningBot {
   db: Database;
   server: Server;
   port: number;
+  meetings: Meeting[];
+  scheduler: AgendaScheduler;
   stop(): Promise<void>;
 }
 
-/** dmm-bot's HTTP endpoints; the chat platforms' receivers join them on the same port. */
+export interface BotOptions {
+  clock?: Clock;
+  input?: NodeJS.ReadableStream & import('node:stream').Readable;
+  output?: import('node:stream').Writable;
+  retry?: RetryPolicy;
+}
+
+/** dmm-bot's own HTTP endpoints; the chat platforms' receivers join them on the same port. */
 export function httpApp(db: Database, config: Pick<Config, 'DMM_INGEST_TOKEN'>, log: Logger): express.Express {
   const app = express();
   app.disable('x-powered-by');
@@ -21,33 +42,87 @@ export function httpApp(db: Database, config: Pick<Config, 'DMM_INGEST_TOKEN'>, 
     res.json({ ok: true });
   });
   app.use(ingestRouter(db, config.DMM_INGEST_TOKEN, log));
-  app.use((_req, res) => {
-    res.status(404).json({ error: 'Not found.' });
-  });
   return app;
 }
 
-export async function startBot(config: Config, log: Logger): Promise<RunningBot> {
+export function instanceName(): string {
+  return `${os.hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+}
+
+export async function startBot(config: Config, log: Logger, options: BotOptions = {}): Promise<RunningBot> {
+  const meetings = meetingsOf(config);
+  const clock = options.clock ?? (config.DMM_NOW ? clockStartingAt(config.DMM_NOW) : systemClock);
+  const output = options.output ?? process.stdout;
   const db = await openDatabase(config);
-  const app = httpApp(db, config, log);
-  const server = await new Promise<Server>((resolve, reject) => {
-    const s = app.listen(config.PORT, '0.0.0.0');
-    s.once('listening', () => resolve(s));
-    s.once('error', reject);
-  }).catch(async (error: NodeJS.ErrnoException) => {
-    await db.close();
-    throw error.code === 'EADDRINUSE' ? new Error(`Port ${config.PORT} is already in use: set PORT to a free port.`) : error;
-  });
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : config.PORT;
-  log.info({ port, store: db.kind }, 'dmm-bot started');
-  return {
-    db,
-    server,
-    port,
-    async stop() {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      await db.close();
-    },
+  const stops: Array<() => Promise<void> | void> = [() => db.close()];
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) await stop();
   };
+  try {
+    const app = httpApp(db, config, log);
+    const platforms = new Map<ChatPlatformName, ChatPlatform>();
+
+    let slack: SlackAdapter | undefined;
+    if (meetings.some((m) => m.platform === 'slack') && config.SLACK_BOT_TOKEN) {
+      slack = createSlackAdapter(
+        {
+          botToken: config.SLACK_BOT_TOKEN,
+          signingSecret: config.SLACK_SIGNING_SECRET,
+          appToken: config.SLACK_APP_TOKEN,
+          apiUrl: config.SLACK_API_URL,
+          teamIds: config.SLACK_TEAM_IDS,
+        },
+        meetings.filter((m) => m.platform === 'slack'),
+        { db, clock, log, expressApp: app },
+      );
+      await slack.start();
+      stops.push(() => slack?.stop());
+      platforms.set('slack', slack.chat);
+    }
+
+    const consoleMeeting = meetings.find((m) => m.platform === 'console');
+    if (consoleMeeting) {
+      const consoleChat = new ConsoleChat(output);
+      platforms.set('console', consoleChat);
+      const actor = `console:${os.userInfo().username}`;
+      const stopReading = readConsoleCommands(options.input ?? process.stdin, output, async (text) =>
+        consoleChat.renderReply(await handleCommand(db, { meeting: consoleMeeting, actor, now: clock.now() }, text)),
+      );
+      stops.push(stopReading);
+    }
+
+    app.use((_req, res) => {
+      res.status(404).json({ error: 'Not found.' });
+    });
+    const server = await new Promise<Server>((resolve, reject) => {
+      const s = app.listen(config.PORT, '0.0.0.0');
+      s.once('listening', () => resolve(s));
+      s.once('error', (error: NodeJS.ErrnoException) =>
+        reject(error.code === 'EADDRINUSE' ? new Error(`Port ${config.PORT} is already in use: set PORT to a free port.`) : error),
+      );
+    });
+    stops.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    const address = server.address();
+    const port = typeof address === 'object' && address ? address.port : config.PORT;
+
+    const instanceId = instanceName();
+    const scheduler = startAgendaScheduler(
+      meetings,
+      (meeting, day) => {
+        const chat = platforms.get(meeting.platform);
+        if (!chat) throw new Error(`no chat platform for ${meeting.key}`);
+        return postAgenda({ db, chat, clock, log, instanceId, ...(options.retry ? { retry: options.retry } : {}) }, meeting, day);
+      },
+      clock,
+      log,
+    );
+    stops.push(() => scheduler.stop());
+    log.info({ port, store: db.kind, meetings: meetings.map((m) => m.key) }, 'dmm-bot started');
+    // An agenda missed while the bot was down goes out now, marked late.
+    await scheduler.tick();
+    return { db, server, port, meetings, scheduler, stop: stopAll };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
 }

@@ -1,0 +1,48 @@
+// The local console channel, used when no chat platform is configured: agendas and replies print as
+// readable text, and `/dmm …` lines typed on standard input are handled as Slack's would be.
+import { createInterface } from 'node:readline';
+import type { Readable, Writable } from 'node:stream';
+import type { Agenda } from '../../domain/agenda.js';
+import { renderAgendaText } from '../../domain/agenda-text.js';
+import type { ChatPlatform, OutgoingMessage, Reply } from '../../ports.js';
+
+export class ConsoleChat implements ChatPlatform {
+  readonly name = 'console' as const;
+  private posted = 0;
+
+  constructor(private readonly output: Writable) {}
+
+  agendaMessages(agenda: Agenda, options: { late: boolean }): OutgoingMessage[] {
+    const text = renderAgendaText(agenda, options);
+    return [{ summary: text.split('\n')[0] ?? '', payload: text }];
+  }
+
+  async post(channel: string, message: OutgoingMessage, threadRef?: string): Promise<string> {
+    const ref = `console-${++this.posted}`;
+    const text = String(message.payload);
+    const banner = threadRef ? `── #${channel}, in thread ${threadRef} ──` : `── #${channel} ──`;
+    this.output.write(`\n${banner}\n${text}\n`);
+    return ref;
+  }
+
+  renderReply(reply: Reply): string {
+    return reply.kind === 'text' ? reply.text : renderAgendaText(reply.agenda);
+  }
+}
+
+/** Reads `/dmm …` lines; everything else gets a hint. Returns a function that stops reading. */
+export function readConsoleCommands(input: Readable, output: Writable, handle: (text: string) => Promise<string>): () => void {
+  const lines = createInterface({ input, terminal: false });
+  let queue = Promise.resolve();
+  lines.on('line', (line) => {
+    const trimmed = line.trim();
+    if (!trimmed) return;
+    // One command at a time, in the order typed, as a person on a call would expect.
+    queue = queue.then(async () => {
+      const match = /^\/dmm(?:\s+(.*))?$/i.exec(trimmed);
+      const answer = match ? await handle(match[1] ?? '') : 'Type a command such as /dmm agenda or /dmm help.';
+      output.write(`${answer}\n`);
+    });
+  });
+  return () => lines.close();
+}

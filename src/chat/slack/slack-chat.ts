@@ -1,0 +1,73 @@
+// The chat port on Slack's Web API: posts rendered messages and turns Slack's failures into the
+// retry policy's terms (the client itself never retries, so one policy governs every platform).
+import {
+  WebAPIHTTPError,
+  WebAPIPlatformError,
+  WebAPIRateLimitedError,
+  WebAPIRequestError,
+  WebClient,
+  type WebClientOptions,
+} from '@slack/web-api';
+import type { Agenda } from '../../domain/agenda.js';
+import { DeliveryError, type ChatPlatform, type OutgoingMessage } from '../../ports.js';
+import { agendaMessages, type SlackMessagePayload } from './agenda-blocks.js';
+
+export interface SlackApiSettings {
+  token: string;
+  apiUrl?: string | undefined;
+}
+
+/** Options for every Slack client dmm-bot makes: our retry policy, not the SDK's half hour of retries. */
+export function slackClientOptions(apiUrl: string | undefined): WebClientOptions {
+  return {
+    ...(apiUrl ? { slackApiUrl: apiUrl.endsWith('/') ? apiUrl : `${apiUrl}/` } : {}),
+    retryConfig: { retries: 0 },
+    rejectRateLimitedCalls: true,
+    timeout: 15_000,
+  };
+}
+
+const transientPlatformErrors = new Set(['ratelimited', 'internal_error', 'fatal_error', 'service_unavailable', 'request_timeout']);
+
+export function deliveryErrorOf(error: unknown): DeliveryError {
+  if (error instanceof WebAPIRateLimitedError) return new DeliveryError('Slack rate limit', 'rate-limited', error.retryAfter * 1_000);
+  if (error instanceof WebAPIHTTPError) {
+    return new DeliveryError(`Slack HTTP ${error.statusCode}`, error.statusCode >= 500 ? 'transient' : 'permanent');
+  }
+  if (error instanceof WebAPIRequestError) return new DeliveryError('Slack could not be reached', 'transient');
+  if (error instanceof WebAPIPlatformError) {
+    const code = error.data.error;
+    return new DeliveryError(`Slack refused: ${code}`, transientPlatformErrors.has(code) ? 'transient' : 'permanent');
+  }
+  return new DeliveryError(`Slack send failed: ${(error as Error)?.message ?? String(error)}`, 'transient');
+}
+
+export class SlackChat implements ChatPlatform {
+  readonly name = 'slack' as const;
+  readonly client: WebClient;
+
+  constructor(settings: SlackApiSettings, client?: WebClient) {
+    this.client = client ?? new WebClient(settings.token, slackClientOptions(settings.apiUrl));
+  }
+
+  agendaMessages(agenda: Agenda, options: { late: boolean }): OutgoingMessage[] {
+    return agendaMessages(agenda, options);
+  }
+
+  async post(channel: string, message: OutgoingMessage, threadRef?: string): Promise<string> {
+    const payload = message.payload as SlackMessagePayload;
+    try {
+      const result = await this.client.chat.postMessage({
+        channel,
+        text: payload.text,
+        blocks: payload.blocks,
+        ...(threadRef ? { thread_ts: threadRef } : {}),
+        unfurl_links: false,
+        unfurl_media: false,
+      });
+      return result.ts ?? '';
+    } catch (error) {
+      throw deliveryErrorOf(error);
+    }
+  }
+}

@@ -1,0 +1,39 @@
+// The interfaces the use cases need from the outside world: the chat platforms and the clock.
+import type { Agenda } from './domain/agenda.js';
+import type { ChatPlatformName } from './domain/meeting.js';
+
+export interface Clock {
+  now(): Date;
+}
+
+/** A message rendered for one platform; only its adapter reads the payload. */
+export interface OutgoingMessage {
+  /** Plain text for notifications, screen readers and logs of what was sent (no free text about people). */
+  summary: string;
+  payload: unknown;
+}
+
+/** Why a send failed, in terms the retry policy understands. */
+export class DeliveryError extends Error {
+  override name = 'DeliveryError';
+  constructor(
+    message: string,
+    readonly kind: 'rate-limited' | 'transient' | 'permanent',
+    readonly retryAfterMs?: number,
+  ) {
+    super(message);
+  }
+}
+
+/** What a command or a form answers, before a platform renders it. */
+export type Reply =
+  | { kind: 'text'; text: string; ephemeral: boolean }
+  | { kind: 'agenda'; agenda: Agenda; ephemeral: boolean };
+
+export interface ChatPlatform {
+  readonly name: ChatPlatformName;
+  /** The agenda as this platform's messages, each within its limits; the first opens the thread. */
+  agendaMessages(agenda: Agenda, options: { late: boolean }): OutgoingMessage[];
+  /** Posts to a channel, in a thread when `threadRef` is given; returns the new message's reference. */
+  post(channel: string, message: OutgoingMessage, threadRef?: string): Promise<string>;
+}
