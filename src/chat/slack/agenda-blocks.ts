@@ -14,11 +14,14 @@ export interface SlackMessagePayload {
   blocks: KnownBlock[];
 }
 
-/** What an "Add action" button carries: the subject to prefill. */
+/**
+ * What an "Add action" button carries: the subject to prefill, as chat shows it. A person is named
+ * by their label only: button values travel through Slack, and records-system references must not.
+ */
 export interface AddActionValue {
-  ref: string;
   kind: 'incident' | 'person';
-  label: string;
+  /** The incident reference, or the person's pseudonymous label. */
+  subject: string;
 }
 
 function section(text: string, button?: { value: AddActionValue; id: string }): KnownBlock {
@@ -73,7 +76,7 @@ export function agendaBlocks(agenda: Agenda, options: { late: boolean }): KnownB
           `Perpetrator \`${e(i.perpetrator.label)}\`${e(flags)} · Victim \`${e(i.victim.label)}\` (${i.victim.incidentsLast365Days} in 365 days) · ${
             i.childrenPresent ? 'children present' : 'no children present'
           }`,
-        { id: `i${index}`, value: { ref: i.ref, kind: 'incident', label: i.label } },
+        { id: `i${index}`, value: { kind: 'incident', subject: i.ref } },
       ),
     );
   });
@@ -84,7 +87,7 @@ export function agendaBlocks(agenda: Agenda, options: { late: boolean }): KnownB
     blocks.push(
       section(`\`${e(p.label)}\` [${p.flags.map((f) => f.kind).join(', ')}]\n${incidents}`, {
         id: `p${index}`,
-        value: { ref: p.ref, kind: 'person', label: p.label },
+        value: { kind: 'person', subject: p.label },
       }),
     );
   });
