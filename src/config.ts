@@ -68,6 +68,12 @@ export const configSchema = z.object({
       .transform((value) => new Date(value))
       .optional(),
   ),
+  DMM_CHAIRS: z.preprocess(
+    emptyAsUndefined,
+    textList
+      .pipe(z.array(z.string().regex(/^((slack:)?[A-Z0-9]{6,}|teams:[0-9a-f-]{36})$/i, 'must list Slack user ids (U0123ABC or slack:U0123ABC) or teams:<AAD object id>')))
+      .default([]),
+  ),
   SLACK_BOT_TOKEN: z.preprocess(emptyAsUndefined, z.string().trim().startsWith('xoxb-', 'must be a bot token starting xoxb-').optional()),
   SLACK_SIGNING_SECRET: z.preprocess(emptyAsUndefined, z.string().trim().min(8, 'must be the app\'s signing secret').optional()),
   SLACK_APP_TOKEN: z.preprocess(emptyAsUndefined, z.string().trim().startsWith('xapp-', 'must be an app-level token starting xapp-').optional()),

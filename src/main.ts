@@ -5,6 +5,7 @@ import type { Server } from 'node:http';
 import os from 'node:os';
 import express from 'express';
 import type { Logger } from 'pino';
+import { actorOf } from './app/actor.js';
 import { handleCommand } from './app/handle-command.js';
 import { postAgenda } from './app/post-agenda.js';
 import type { RetryPolicy } from './app/deliver.js';
@@ -17,6 +18,7 @@ import type { ChatPlatform, Clock } from './ports.js';
 import { startAgendaScheduler, type AgendaScheduler } from './scheduler/agenda-scheduler.js';
 import { clockStartingAt, systemClock } from './scheduler/clock.js';
 import { openDatabase, type Database } from './store/database.js';
+import { ensureChairs, parseChairIds } from './store/members.js';
 
 export interface RunningBot {
   db: Database;
@@ -54,6 +56,7 @@ export async function startBot(config: Config, log: Logger, options: BotOptions 
   const clock = options.clock ?? (config.DMM_NOW ? clockStartingAt(config.DMM_NOW) : systemClock);
   const output = options.output ?? process.stdout;
   const db = await openDatabase(config);
+  await ensureChairs(db.prisma, parseChairIds(config.DMM_CHAIRS));
   const stops: Array<() => Promise<void> | void> = [() => db.close()];
   const stopAll = async () => {
     for (const stop of stops.reverse()) await stop();
@@ -84,10 +87,15 @@ export async function startBot(config: Config, log: Logger, options: BotOptions 
     if (consoleMeeting) {
       const consoleChat = new ConsoleChat(output);
       platforms.set('console', consoleChat);
-      const actor = `console:${os.userInfo().username}`;
-      const stopReading = readConsoleCommands(options.input ?? process.stdin, output, async (text) =>
-        consoleChat.renderReply(await handleCommand(db, { meeting: consoleMeeting, actor, now: clock.now() }, text)),
-      );
+      const actor = actorOf('console', os.userInfo().username, null);
+      const stopReading = readConsoleCommands(options.input ?? process.stdin, output, async (text) => {
+        try {
+          return consoleChat.renderReply(await handleCommand(db, { meeting: consoleMeeting, actor, now: clock.now() }, text));
+        } catch (error) {
+          log.error({ err: { message: (error as Error)?.message } }, 'console command failed');
+          throw error;
+        }
+      });
       stops.push(stopReading);
     }
 

@@ -1,5 +1,5 @@
 // The interfaces the use cases need from the outside world: the chat platforms and the clock.
-import type { Agenda } from './domain/agenda.js';
+import type { ActionView, Agenda } from './domain/agenda.js';
 import type { ChatPlatformName } from './domain/meeting.js';
 
 export interface Clock {
@@ -25,10 +25,19 @@ export class DeliveryError extends Error {
   }
 }
 
-/** What a command or a form answers, before a platform renders it. */
-export type Reply =
-  | { kind: 'text'; text: string; ephemeral: boolean }
-  | { kind: 'agenda'; agenda: Agenda; ephemeral: boolean };
+/**
+ * What a command or a form answers, before a platform renders it: privately to the person who
+ * asked, or to the meeting (in the thread of that day's agenda where there is one).
+ */
+export interface Reply {
+  visibility: 'private' | 'meeting';
+  text: string;
+  agenda?: Agenda;
+  /** Actions to show as cards, with "Done" and "Update" buttons where the platform has them. */
+  actions?: ActionView[];
+  /** The thread of the day's agenda, for a reply to the meeting. */
+  threadRef?: string;
+}
 
 export interface ChatPlatform {
   readonly name: ChatPlatformName;

@@ -1,52 +1,160 @@
-// Use case: answer a `/dmm` command typed in any chat (Slack, Teams or the console).
+// Use case: answer a `/dmm` command typed in any chat (Slack, Teams or the console), after checking
+// who may do it; every command, and every refusal, is audited.
 import { localDateOf, NotAWorkingDayError } from '../domain/agenda-window.js';
 import { formatLocalDay } from '../domain/agenda-text.js';
-import { helpText, parseCommand } from '../domain/commands.js';
+import { commandHelp, helpText, parseCommand, type Command } from '../domain/commands.js';
 import type { Meeting } from '../domain/meeting.js';
 import type { Reply } from '../ports.js';
 import { appendAudit } from '../store/audit.js';
+import { dateOf } from '../store/actions.js';
 import type { Database } from '../store/database.js';
+import { isMember, type Actor } from './actor.js';
 import { buildAgenda } from './build-agenda.js';
+import { changeAction } from './change-action.js';
+import { flagPerpetrator, unflagPerpetrator } from './flag-perpetrator.js';
+import { listActions, showAction } from './list-actions.js';
+import { addMember, listMembers, removeMember, type MemberDirectory } from './manage-members.js';
+import { recordAction } from './record-action.js';
+import { reviewIncident } from './review-incident.js';
 
 export interface CommandContext {
   meeting: Meeting;
-  /** Who asked, as `<platform>:<user id>`. */
-  actor: string;
+  actor: Actor;
   now: Date;
+  /** The platform's id of this request, so a retried delivery records nothing twice. */
+  requestId?: string;
+  directory?: MemberDirectory;
+}
+
+const privately = (text: string): Reply => ({ visibility: 'private', text });
+
+export async function refuse(db: Database, actor: Actor, channel: string, reason: string): Promise<void> {
+  await db.prisma.$transaction((tx) => appendAudit(tx, { actor: actor.id, action: 'refused', channel, reason }));
+}
+
+/** The thread of the meeting's agenda for that day, if it was posted. */
+async function agendaThread(db: Database, meeting: Meeting, now: Date): Promise<string | undefined> {
+  const run = await db.prisma.agendaRun.findFirst({
+    where: { meetingKey: meeting.key, meetingDate: dateOf(localDateOf(now, meeting.timeZone)), messageRef: { not: null } },
+  });
+  return run?.messageRef ?? undefined;
 }
 
 export async function handleCommand(db: Database, context: CommandContext, text: string): Promise<Reply> {
+  const { meeting, actor } = context;
   const parsed = parseCommand(text);
-  if (!parsed.ok) return { kind: 'text', text: parsed.message, ephemeral: true };
+  if (!parsed.ok) return privately(parsed.message);
   const { command } = parsed;
+  if (command.name === 'help') return privately(helpText(command.topic));
+  if (!isMember(actor)) {
+    await refuse(db, actor, meeting.key, `not a member: ${command.name}`);
+    return privately('Sorry, only members of this meeting can use dmm-bot. Ask the meeting\'s chair to add you.');
+  }
+  const help = commandHelp.find((h) => h.name === command.name);
+  if (help?.chairsOnly && !actor.isChair) {
+    await refuse(db, actor, meeting.key, `not a chair: ${command.name}`);
+    return privately(`Only a chair can use /dmm ${command.name}.`);
+  }
+  const reply = await execute(db, context, command);
+  if (reply.visibility === 'meeting') {
+    const threadRef = await agendaThread(db, meeting, context.now);
+    if (threadRef) reply.threadRef = threadRef;
+  }
+  return reply;
+}
+
+async function execute(db: Database, context: CommandContext, command: Command): Promise<Reply> {
+  const { meeting, actor, now } = context;
   switch (command.name) {
     case 'help':
-      return { kind: 'text', text: helpText(command.topic), ephemeral: true };
-    case 'agenda': {
-      const day = command.date ?? localDateOf(context.now, context.meeting.timeZone);
-      try {
-        const agenda = await buildAgenda(db, context.meeting, day);
-        await db.prisma.$transaction((tx) =>
-          appendAudit(tx, {
-            actor: context.actor,
-            action: 'agenda.view',
-            subject: day,
-            channel: context.meeting.key,
-            reason: 'agenda command',
-            details: { highRiskIncidents: agenda.highRiskIncidents.length, flaggedPerpetrators: agenda.flaggedPerpetrators.length },
-          }),
-        );
-        return { kind: 'agenda', agenda, ephemeral: true };
-      } catch (error) {
-        if (error instanceof NotAWorkingDayError) {
-          return {
-            kind: 'text',
-            text: `${formatLocalDay(day)} is not a working day for this meeting; the next meeting is on ${formatLocalDay(error.nextWorkingDay)}.`,
-            ephemeral: true,
-          };
-        }
-        throw error;
+      return privately(helpText(command.topic));
+    case 'agenda':
+      return agendaReply(db, context, command.date);
+    case 'action add': {
+      const result = await recordAction(
+        db,
+        meeting,
+        actor,
+        { subject: command.ref, ownerUserId: command.ownerId, due: command.due, text: command.text },
+        now,
+        context.requestId,
+      );
+      if (!result.ok) {
+        return privately(`${Object.values(result.problems).join(' ')} Nothing was recorded. Usage: /dmm ${commandHelp.find((h) => h.name === 'action add')!.usage}`);
       }
+      if (!result.created) return { visibility: 'private', text: `That action was already recorded as ${result.action.id}.`, actions: [result.action] };
+      return { visibility: 'meeting', text: `Action ${result.action.id} recorded.`, actions: [result.action] };
     }
+    case 'action list': {
+      const result = await listActions(db, meeting, actor, command.filter, now);
+      if (!result.ok) return privately(result.message);
+      return { visibility: 'private', text: result.actions.length ? `${result.heading}:` : `${result.heading}: none.`, actions: result.actions };
+    }
+    case 'action show': {
+      const result = await showAction(db, meeting, actor, command.id, now);
+      if (!result.ok) return privately(result.message);
+      return { visibility: 'private', text: result.history.length ? `History:\n${result.history.join('\n')}` : '', actions: [result.action] };
+    }
+    case 'action done':
+    case 'action update':
+    case 'action reassign':
+    case 'action due':
+    case 'action cancel': {
+      const change =
+        command.name === 'action done'
+          ? { kind: 'done' as const, note: command.note }
+          : command.name === 'action update'
+            ? { kind: 'update' as const, note: command.note }
+            : command.name === 'action reassign'
+              ? { kind: 'reassign' as const, ownerUserId: command.ownerId }
+              : command.name === 'action due'
+                ? { kind: 'due' as const, due: command.due }
+                : { kind: 'cancel' as const, reason: command.reason };
+      const result = await changeAction(db, meeting, actor, command.id, change, now);
+      if (!result.ok) return privately(result.message);
+      return { visibility: 'meeting', text: result.message, actions: [result.action] };
+    }
+    case 'review': {
+      const result = await reviewIncident(db, meeting, actor, command.ref, command.outcome, now);
+      return result.ok ? { visibility: 'meeting', text: result.message } : privately(result.message);
+    }
+    case 'flag':
+    case 'unflag': {
+      const result =
+        command.name === 'flag'
+          ? await flagPerpetrator(db, meeting, actor, command.ref, command.kind, command.note, now)
+          : await unflagPerpetrator(db, meeting, actor, command.ref, command.kind, now);
+      return result.ok ? { visibility: 'meeting', text: result.message } : privately(result.message);
+    }
+    case 'member add':
+      return privately((await addMember(db, meeting, actor, command.userId, command.agency, command.chair, context.directory)).message);
+    case 'member remove':
+      return privately((await removeMember(db, meeting, actor, command.userId)).message);
+    case 'member list':
+      return privately(await listMembers(db, meeting, actor));
+  }
+}
+
+async function agendaReply(db: Database, context: CommandContext, date: string | undefined): Promise<Reply> {
+  const { meeting, actor, now } = context;
+  const day = date ?? localDateOf(now, meeting.timeZone);
+  try {
+    const agenda = await buildAgenda(db, meeting, day);
+    await db.prisma.$transaction((tx) =>
+      appendAudit(tx, {
+        actor: actor.id,
+        action: 'agenda.view',
+        subject: day,
+        channel: meeting.key,
+        reason: 'agenda command',
+        details: { highRiskIncidents: agenda.highRiskIncidents.length, flaggedPerpetrators: agenda.flaggedPerpetrators.length },
+      }),
+    );
+    return { visibility: 'private', text: '', agenda };
+  } catch (error) {
+    if (error instanceof NotAWorkingDayError) {
+      return privately(`${formatLocalDay(day)} is not a working day for this meeting; the next meeting is on ${formatLocalDay(error.nextWorkingDay)}.`);
+    }
+    throw error;
   }
 }

@@ -48,9 +48,13 @@ export interface RepeatVictim extends PersonRef {
   incidentsInWindow: number;
 }
 
+export type ActionStatus = 'open' | 'done' | 'cancelled';
+
+/** An action as chat and the agenda show it. */
 export interface AgendaAction {
   /** Short human id, `A-123`. */
   id: string;
+  status: ActionStatus;
   /** The records-system reference of what the action is about (an incident or a person). */
   ref: string;
   /** What chat shows for it: the incident reference or the person's label. */
@@ -62,6 +66,8 @@ export interface AgendaAction {
   /** The incident reference or the person's label the action is about. */
   subject: { incidentRef: string | null; person: PersonRef | null };
 }
+
+export type ActionView = AgendaAction;
 
 export interface AgendaPanel {
   id: number;

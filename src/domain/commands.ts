@@ -1,29 +1,193 @@
 // The `/dmm` command grammar, one for Slack, Teams and the console: text in, a typed command or a
-// message saying what was wrong and the right form out. Never throws.
+// message saying what was wrong and the right form (with an example) out. Never throws.
 import { z } from 'zod';
+import { flagKinds, type FlagKind } from './records.js';
 
 export interface CommandHelp {
   name: string;
   usage: string;
   example: string;
   summary: string;
+  chairsOnly?: boolean;
 }
 
 export const commandHelp: CommandHelp[] = [
   { name: 'agenda', usage: 'agenda [YYYY-MM-DD]', example: 'agenda', summary: "show today's agenda (or a working day's), only to you" },
-  { name: 'help', usage: 'help [command]', example: 'help agenda', summary: 'list the commands, or explain one' },
+  {
+    name: 'action add',
+    usage: 'action add <ref> @owner <due> <text…>',
+    example: 'action add INC-2041 @jo friday Review the safety plan with the victim',
+    summary: 'record an agreed action; <ref> is an incident reference or a person\'s label, <due> is YYYY-MM-DD, today, tomorrow, a weekday, +3d or panel',
+  },
+  { name: 'action list', usage: 'action list [mine|overdue|@user|<ref>]', example: 'action list overdue', summary: 'list open actions' },
+  { name: 'action show', usage: 'action show <id>', example: 'action show A-12', summary: 'show one action and its history' },
+  { name: 'action done', usage: 'action done <id> [note…]', example: 'action done A-12 Safety plan agreed', summary: 'close an action as done' },
+  { name: 'action update', usage: 'action update <id> <note…>', example: 'action update A-12 Left a message, will try again Monday', summary: 'add a progress note' },
+  { name: 'action reassign', usage: 'action reassign <id> @user', example: 'action reassign A-12 @sam', summary: 'give an action to another member' },
+  { name: 'action due', usage: 'action due <id> <due>', example: 'action due A-12 +7d', summary: 'change the due date' },
+  { name: 'action cancel', usage: 'action cancel <id> <reason…>', example: 'action cancel A-12 Duplicate of A-10', summary: 'cancel an action, with the reason' },
+  { name: 'review', usage: 'review <incident-ref> <outcome…>', example: 'review INC-2041 MARAC referral', summary: 'record that an agenda item was discussed, and the outcome' },
+  { name: 'flag', usage: `flag <perpetrator> <${flagKinds.join('|')}> [note…]`, example: 'flag N-7KQ2M-9XWDA chair Repeat breaches', summary: 'flag a perpetrator from today', chairsOnly: true },
+  { name: 'unflag', usage: `unflag <perpetrator> <${flagKinds.join('|')}>`, example: 'unflag N-7KQ2M-9XWDA chair', summary: "end a perpetrator's flag", chairsOnly: true },
+  { name: 'member add', usage: 'member add @user <agency> [chair]', example: 'member add @sam idva', summary: 'let someone use dmm-bot', chairsOnly: true },
+  { name: 'member remove', usage: 'member remove @user', example: 'member remove @sam', summary: 'remove a member (a leaver)', chairsOnly: true },
+  { name: 'member list', usage: 'member list', example: 'member list', summary: 'list the members and their agencies', chairsOnly: true },
+  { name: 'help', usage: 'help [command]', example: 'help action add', summary: 'list the commands, or explain one' },
 ];
 
-export type Command = { name: 'agenda'; date?: string } | { name: 'help'; topic?: string };
+export type DueSpec = string;
+export type ListFilter = { kind: 'all' } | { kind: 'mine' } | { kind: 'overdue' } | { kind: 'user'; userId: string } | { kind: 'ref'; ref: string };
+
+export type Command =
+  | { name: 'agenda'; date?: string }
+  | { name: 'help'; topic?: string }
+  | { name: 'action add'; ref: string; ownerId: string; due: DueSpec; text: string }
+  | { name: 'action list'; filter: ListFilter }
+  | { name: 'action show'; id: number }
+  | { name: 'action done'; id: number; note: string }
+  | { name: 'action update'; id: number; note: string }
+  | { name: 'action reassign'; id: number; ownerId: string }
+  | { name: 'action due'; id: number; due: DueSpec }
+  | { name: 'action cancel'; id: number; reason: string }
+  | { name: 'review'; ref: string; outcome: string }
+  | { name: 'flag'; ref: string; kind: FlagKind; note: string }
+  | { name: 'unflag'; ref: string; kind: FlagKind }
+  | { name: 'member add'; userId: string; agency: string; chair: boolean }
+  | { name: 'member remove'; userId: string }
+  | { name: 'member list' };
 
 export type ParsedCommand = { ok: true; command: Command } | { ok: false; message: string };
 
-const maxCommandLength = 4_000;
+export const maxCommandLength = 4_000;
+export const maxTextLength = 1_000;
+export const weekdays = ['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'] as const;
 
-const argumentSchemas = {
-  agenda: z.tuple([z.iso.date({ error: 'the date must be YYYY-MM-DD' }).optional()]).transform(([date]) => ({ name: 'agenda' as const, ...(date ? { date } : {}) })),
-  help: z.tuple([z.string().optional()]).transform(([topic]) => ({ name: 'help' as const, ...(topic ? { topic: topic.toLowerCase() } : {}) })),
-} satisfies Record<Command['name'], z.ZodType<Command, unknown>>;
+/** A mention as platforms write it (`<@U123>`, `<@U123|jo>`) or as typed on the console (`@U123`). */
+const mentionPattern = /^<@([A-Za-z0-9_.:-]{1,120})(?:\|[^>]*)?>$|^@([A-Za-z0-9_.:-]{1,120})$/;
+const refPattern = /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$/;
+const duePattern = new RegExp(`^(\\d{4}-\\d{2}-\\d{2}|today|tomorrow|panel|\\+\\d{1,3}d|${weekdays.join('|')})$`, 'i');
+
+const mention = z.string().transform((value, ctx) => {
+  const match = mentionPattern.exec(value);
+  if (!match) {
+    ctx.addIssue({ code: 'custom', message: `"${value.slice(0, 40)}" is not an @mention of a person` });
+    return z.NEVER;
+  }
+  return match[1] ?? match[2]!;
+});
+const ref = z.string().regex(refPattern, 'a reference is letters, digits and . _ : / - (at most 64)');
+const actionIdArg = z.string().transform((value, ctx) => {
+  const match = /^(?:[Aa]-)?(\d{1,9})$/.exec(value);
+  if (!match) {
+    ctx.addIssue({ code: 'custom', message: `"${value.slice(0, 40)}" is not an action id such as A-12` });
+    return z.NEVER;
+  }
+  return Number(match[1]);
+});
+const due = z
+  .string()
+  .regex(duePattern, 'the due date must be YYYY-MM-DD, today, tomorrow, a weekday name, +3d or panel')
+  .transform((v) => v.toLowerCase());
+const freeText = (what: string, required: boolean) =>
+  z
+    .string()
+    .trim()
+    .max(maxTextLength, `the ${what} is longer than ${maxTextLength} characters`)
+    .refine((v) => !required || v.length > 0, `the ${what} is missing`)
+    .refine((v) => !/[\u0000-\u0008\u000b-\u001f\u007f]/.test(v), `the ${what} contains control characters`);
+const flagKind = z
+  .string()
+  .transform((v) => v.toLowerCase())
+  .pipe(z.enum(flagKinds, { error: `the flag kind must be one of ${flagKinds.join(', ')}` }));
+const agency = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9-]{1,39}$/i, 'the agency is one word such as police, idva, probation or childrens-social-care')
+  .transform((v) => v.toLowerCase());
+
+interface Rule {
+  /** Named positional words, then optionally the rest of the line as text. */
+  words: Array<[string, z.ZodType<unknown, string>]>;
+  optionalWords?: Array<[string, z.ZodType<unknown, string>]>;
+  rest?: [string, z.ZodType<string, string>];
+  build(values: Record<string, unknown>): Command;
+}
+
+const rules: Record<string, Rule> = {
+  agenda: {
+    words: [],
+    optionalWords: [['date', z.iso.date({ error: 'the date must be YYYY-MM-DD' })]],
+    build: (v) => ({ name: 'agenda', ...(v.date ? { date: v.date as string } : {}) }),
+  },
+  help: { words: [], rest: ['topic', z.string().trim()], build: (v) => ({ name: 'help', ...(v.topic ? { topic: (v.topic as string).toLowerCase() } : {}) }) },
+  'action add': {
+    words: [
+      ['ref', ref],
+      ['ownerId', mention],
+      ['due', due],
+    ],
+    rest: ['text', freeText('action text', true)],
+    build: (v) => ({ name: 'action add', ref: v.ref as string, ownerId: v.ownerId as string, due: v.due as string, text: v.text as string }),
+  },
+  'action list': {
+    words: [],
+    optionalWords: [['filter', z.string()]],
+    build: (v) => ({ name: 'action list', filter: listFilter(v.filter as string | undefined) }),
+  },
+  'action show': { words: [['id', actionIdArg]], build: (v) => ({ name: 'action show', id: v.id as number }) },
+  'action done': { words: [['id', actionIdArg]], rest: ['note', freeText('note', false)], build: (v) => ({ name: 'action done', id: v.id as number, note: v.note as string }) },
+  'action update': { words: [['id', actionIdArg]], rest: ['note', freeText('note', true)], build: (v) => ({ name: 'action update', id: v.id as number, note: v.note as string }) },
+  'action reassign': {
+    words: [
+      ['id', actionIdArg],
+      ['ownerId', mention],
+    ],
+    build: (v) => ({ name: 'action reassign', id: v.id as number, ownerId: v.ownerId as string }),
+  },
+  'action due': {
+    words: [
+      ['id', actionIdArg],
+      ['due', due],
+    ],
+    build: (v) => ({ name: 'action due', id: v.id as number, due: v.due as string }),
+  },
+  'action cancel': { words: [['id', actionIdArg]], rest: ['reason', freeText('reason', true)], build: (v) => ({ name: 'action cancel', id: v.id as number, reason: v.reason as string }) },
+  review: { words: [['ref', ref]], rest: ['outcome', freeText('outcome', true)], build: (v) => ({ name: 'review', ref: v.ref as string, outcome: v.outcome as string }) },
+  flag: {
+    words: [
+      ['ref', ref],
+      ['kind', flagKind],
+    ],
+    rest: ['note', freeText('note', false)],
+    build: (v) => ({ name: 'flag', ref: v.ref as string, kind: v.kind as FlagKind, note: v.note as string }),
+  },
+  unflag: {
+    words: [
+      ['ref', ref],
+      ['kind', flagKind],
+    ],
+    build: (v) => ({ name: 'unflag', ref: v.ref as string, kind: v.kind as FlagKind }),
+  },
+  'member add': {
+    words: [
+      ['userId', mention],
+      ['agency', agency],
+    ],
+    optionalWords: [['role', z.string().regex(/^chair$/i, 'the last word may only be "chair"')]],
+    build: (v) => ({ name: 'member add', userId: v.userId as string, agency: v.agency as string, chair: v.role !== undefined }),
+  },
+  'member remove': { words: [['userId', mention]], build: (v) => ({ name: 'member remove', userId: v.userId as string }) },
+  'member list': { words: [], build: () => ({ name: 'member list' }) },
+};
+
+function listFilter(word: string | undefined): ListFilter {
+  if (!word) return { kind: 'all' };
+  const lower = word.toLowerCase();
+  if (lower === 'mine') return { kind: 'mine' };
+  if (lower === 'overdue') return { kind: 'overdue' };
+  const m = mentionPattern.exec(word);
+  if (m) return { kind: 'user', userId: m[1] ?? m[2]! };
+  return { kind: 'ref', ref: word };
+}
 
 export function usageOf(name: string): string {
   const help = commandHelp.find((h) => h.name === name);
@@ -31,27 +195,67 @@ export function usageOf(name: string): string {
 }
 
 export function parseCommand(text: string): ParsedCommand {
-  if (text.length > maxCommandLength) return { ok: false, message: `That command is ${text.length} characters long; the limit is ${maxCommandLength}.` };
-  const words = text.trim().split(/\s+/).filter(Boolean);
-  const [first, ...rest] = words;
-  if (!first) return { ok: true, command: { name: 'help' } };
-  const name = first.toLowerCase();
-  if (!(name in argumentSchemas)) {
-    return { ok: false, message: `Unknown command "${first.slice(0, 40)}". Try /dmm help for the list.` };
+  if (text.length > maxCommandLength) {
+    return { ok: false, message: `That command is ${text.length} characters long; the limit is ${maxCommandLength}.` };
   }
-  const schema = argumentSchemas[name as Command['name']];
-  const maxArgs = schema.def.in.def.items.length;
-  if (rest.length > maxArgs) return { ok: false, message: `Too many words after "${name}". ${usageOf(name)}` };
-  const result = schema.safeParse(rest);
-  if (!result.success) return { ok: false, message: `${result.error.issues[0]?.message ?? 'Not understood'}. ${usageOf(name)}` };
-  return { ok: true, command: result.data };
+  const tokens = [...text.matchAll(/\S+/g)].map((m) => ({ word: m[0], end: (m.index ?? 0) + m[0].length }));
+  if (tokens.length === 0) return { ok: true, command: { name: 'help' } };
+  const first = tokens[0]!.word.toLowerCase();
+  const second = tokens[1]?.word.toLowerCase();
+  // Own properties only: "constructor" or "__proto__" must be unknown commands, not Object's members.
+  const ruleOf = (key: string): Rule | undefined => (Object.hasOwn(rules, key) ? rules[key] : undefined);
+  const name = ruleOf(`${first} ${second}`) ? `${first} ${second}` : first;
+  const rule = ruleOf(name);
+  if (!rule) {
+    if (first === 'action' || first === 'member') {
+      const subs = Object.keys(rules).filter((k) => k.startsWith(`${first} `)).map((k) => k.split(' ')[1]);
+      return { ok: false, message: `"${first} ${(tokens[1]?.word ?? '').slice(0, 40)}" is not a command. Try one of: ${subs.map((s) => `/dmm ${first} ${s}`).join(', ')}.` };
+    }
+    return { ok: false, message: `Unknown command "${tokens[0]!.word.slice(0, 40)}". Try /dmm help for the list.` };
+  }
+  let at = name.split(' ').length;
+  const values: Record<string, unknown> = {};
+  const fail = (problem: string): ParsedCommand => ({ ok: false, message: `${capitalise(problem)}. ${usageOf(name)}` });
+  if (!rule.rest && tokens.length - at > rule.words.length + (rule.optionalWords?.length ?? 0)) {
+    return fail(`there are too many words after "${name}"`);
+  }
+  for (const [key, schema] of rule.words) {
+    const token = tokens[at++];
+    if (!token) return fail(`the ${describeArgument(key)} is missing`);
+    const result = schema.safeParse(token.word);
+    if (!result.success) return fail(result.error.issues[0]?.message ?? `the ${key} is not understood`);
+    values[key] = result.data;
+  }
+  for (const [key, schema] of rule.optionalWords ?? []) {
+    const token = tokens[at];
+    if (!token) break;
+    const result = schema.safeParse(token.word);
+    if (!result.success) return fail(result.error.issues[0]?.message ?? `the ${key} is not understood`);
+    values[key] = result.data;
+    at++;
+  }
+  if (rule.rest) {
+    const restText = at < tokens.length ? text.slice(tokens[at - 1]!.end) : '';
+    const result = rule.rest[1].safeParse(restText);
+    if (!result.success) return fail(result.error.issues[0]?.message ?? `the ${rule.rest[0]} is not understood`);
+    values[rule.rest[0]] = result.data;
+  }
+  return { ok: true, command: rule.build(values) };
+}
+
+function describeArgument(key: string): string {
+  return ({ ref: 'reference', ownerId: '@owner', userId: '@user', due: 'due date', id: 'action id', kind: 'flag kind', agency: 'agency' } as Record<string, string>)[key] ?? key;
+}
+
+function capitalise(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
 export function helpText(topic?: string): string {
   if (topic) {
-    const help = commandHelp.find((h) => h.name === topic);
-    if (!help) return `There is no command "${topic.slice(0, 40)}". Try /dmm help for the list.`;
-    return `/dmm ${help.usage}: ${help.summary}.\nFor example: /dmm ${help.example}`;
+    const matches = commandHelp.filter((h) => h.name === topic || h.name.startsWith(`${topic} `));
+    if (matches.length === 0) return `There is no command "${topic.slice(0, 40)}". Try /dmm help for the list.`;
+    return matches.map((h) => `/dmm ${h.usage}: ${h.summary}${h.chairsOnly ? ' (chairs only)' : ''}.\nFor example: /dmm ${h.example}`).join('\n\n');
   }
-  return ['dmm-bot commands:', ...commandHelp.map((h) => `/dmm ${h.usage}: ${h.summary}`)].join('\n');
+  return ['dmm-bot commands:', ...commandHelp.map((h) => `/dmm ${h.usage}: ${h.summary}${h.chairsOnly ? ' (chairs only)' : ''}`)].join('\n');
 }

@@ -1,6 +1,5 @@
 // Reads what one day's agenda needs, in a handful of indexed queries, and returns it as the domain's model.
 import {
-  actionId,
   byReportedAt,
   panelLookaheadDays,
   repeatVictimLookbackDays,
@@ -17,6 +16,7 @@ import type { LocalDate } from '../domain/calendar.js';
 import type { Meeting } from '../domain/meeting.js';
 import type { FlagKind, RiskLevel } from '../domain/records.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
+import { actionInclude, actionViewOf, dateOf } from './actions.js';
 
 const dayMs = 86_400_000;
 
@@ -163,31 +163,11 @@ async function repeatVictimsIn(prisma: PrismaClient, { meeting, window }: Agenda
 
 async function actionsDueFor(prisma: PrismaClient, { meeting, window, nextWorkingDay }: AgendaQuery): Promise<AgendaAction[]> {
   const actions = await prisma.action.findMany({
-    where: { meetingKey: meeting.key, status: 'open', dueOn: { lt: new Date(`${nextWorkingDay}T00:00:00Z`) } },
-    include: { owner: true, incident: { select: { sourceRef: true } }, nominal: { select: { ref: true, label: true } } },
+    where: { meetingKey: meeting.key, status: 'open', dueOn: { lt: dateOf(nextWorkingDay) } },
+    include: actionInclude,
     orderBy: [{ dueOn: 'asc' }, { id: 'asc' }],
   });
-  return actions.map((a) => {
-    const dueOn = a.dueOn.toISOString().slice(0, 10);
-    const person = a.nominal ? { ref: a.nominal.ref, label: a.nominal.label } : null;
-    const incidentRef = a.incident?.sourceRef ?? null;
-    return {
-      id: actionId(a.id),
-      ref: incidentRef ?? person?.ref ?? '',
-      label: incidentRef ?? person?.label ?? '',
-      text: a.text,
-      dueOn,
-      overdue: dueOn < window.meetingDate,
-      owner: {
-        memberId: a.owner.id,
-        name: a.owner.displayName,
-        agency: a.agency,
-        slackUserId: a.owner.slackUserId,
-        teamsUserId: a.owner.teamsUserId,
-      },
-      subject: { incidentRef, person },
-    };
-  });
+  return actions.map((a) => actionViewOf(a, window.meetingDate));
 }
 
 async function panelsAfter(prisma: PrismaClient, { meeting, window }: AgendaQuery): Promise<AgendaPanel[]> {

@@ -3,7 +3,7 @@
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import type { Agenda } from '../../domain/agenda.js';
-import { renderAgendaText } from '../../domain/agenda-text.js';
+import { actionLine, renderAgendaText } from '../../domain/agenda-text.js';
 import type { ChatPlatform, OutgoingMessage, Reply } from '../../ports.js';
 
 export class ConsoleChat implements ChatPlatform {
@@ -26,7 +26,11 @@ export class ConsoleChat implements ChatPlatform {
   }
 
   renderReply(reply: Reply): string {
-    return reply.kind === 'text' ? reply.text : renderAgendaText(reply.agenda);
+    const parts: string[] = [];
+    if (reply.agenda) parts.push(renderAgendaText(reply.agenda));
+    if (reply.text) parts.push(reply.visibility === 'meeting' ? `[to the meeting${reply.threadRef ? `, in thread ${reply.threadRef}` : ''}] ${reply.text}` : reply.text);
+    for (const action of reply.actions ?? []) parts.push(`  - ${actionLine(action)}${action.status === 'open' ? '' : ` [${action.status}]`}`);
+    return parts.join('\n');
   }
 }
 
@@ -39,8 +43,14 @@ export function readConsoleCommands(input: Readable, output: Writable, handle: (
     if (!trimmed) return;
     // One command at a time, in the order typed, as a person on a call would expect.
     queue = queue.then(async () => {
-      const match = /^\/dmm(?:\s+(.*))?$/i.exec(trimmed);
-      const answer = match ? await handle(match[1] ?? '') : 'Type a command such as /dmm agenda or /dmm help.';
+      const match = /^\/dmm(?:\s+([\s\S]*))?$/i.exec(trimmed);
+      let answer: string;
+      try {
+        answer = match ? await handle(match[1] ?? '') : 'Type a command such as /dmm agenda or /dmm help.';
+      } catch {
+        // The bot keeps running; the log has the detail.
+        answer = 'Sorry, that did not work. Nothing was changed; please try again.';
+      }
       output.write(`${answer}\n`);
     });
   });

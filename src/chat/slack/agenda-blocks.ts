@@ -38,13 +38,13 @@ function section(text: string, button?: { value: AddActionValue; id: string }): 
 }
 
 /** Item lines are short by construction; a limit is a guard, and a cut line says so. */
-function fit(text: string, max: number): string {
+export function fit(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 12)}… (cut)`;
 }
 
 export function agendaSummary(agenda: Agenda): string {
   const n = (count: number, one: string, many: string) => `${count} ${count === 1 ? one : many}`;
-  return `${agendaTitle(agenda)}: ${n(agenda.highRiskIncidents.length, 'new high-risk incident', 'new high-risk incidents')}, ${n(
+  return `${escapeMrkdwn(agendaTitle(agenda))}: ${n(agenda.highRiskIncidents.length, 'new high-risk incident', 'new high-risk incidents')}, ${n(
     agenda.flaggedPerpetrators.length,
     'flagged perpetrator',
     'flagged perpetrators',
@@ -122,7 +122,7 @@ export function agendaMessages(agenda: Agenda, options: { late: boolean }): Outg
     const payload: SlackMessagePayload =
       index === 0
         ? { text: chunks.length > 1 ? `${summary} (1 of ${chunks.length})` : summary, blocks: chunk }
-        : { text: `${agendaTitle(agenda)} (${marker})`, blocks: [{ type: 'context', elements: [{ type: 'mrkdwn', text: `_${marker}_` }] }, ...chunk] };
+        : { text: `${escapeMrkdwn(agendaTitle(agenda))} (${marker})`, blocks: [{ type: 'context', elements: [{ type: 'mrkdwn', text: `_${marker}_` }] }, ...chunk] };
     return { summary: payload.text, payload };
   });
 }

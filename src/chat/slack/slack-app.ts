@@ -1,15 +1,21 @@
-// The Slack adapter: a Bolt app that receives `/dmm` commands and button clicks (over HTTP at
-// /slack/events, or Socket Mode) and answers through the same use cases as every other chat.
-import { App, ExpressReceiver, LogLevel, type Logger as BoltLogger } from '@slack/bolt';
+// The Slack adapter: a Bolt app that receives `/dmm` commands, button clicks and form submissions
+// (over HTTP at /slack/events, or Socket Mode) and answers through the same use cases as every chat.
+import { App, ExpressReceiver, LogLevel, type Logger as BoltLogger, type RespondFn } from '@slack/bolt';
+import type { KnownBlock, View } from '@slack/types';
 import type { Express } from 'express';
 import type { Logger } from 'pino';
-import { handleCommand } from '../../app/handle-command.js';
+import { actorOf, isMember, type Actor } from '../../app/actor.js';
+import { handleCommand, refuse } from '../../app/handle-command.js';
+import type { MemberDirectory } from '../../app/manage-members.js';
+import { recordAction, type ActionProblems } from '../../app/record-action.js';
+import { addCalendarDays } from '../../domain/calendar.js';
+import { localDateOf } from '../../domain/agenda-window.js';
 import type { Meeting } from '../../domain/meeting.js';
 import type { Clock, Reply } from '../../ports.js';
-import { appendAudit } from '../../store/audit.js';
 import type { Database } from '../../store/database.js';
-import { addActionId, agendaMessages, type SlackMessagePayload } from './agenda-blocks.js';
-import { escapeMrkdwn } from './mrkdwn.js';
+import { findMember } from '../../store/members.js';
+import { addActionId, type AddActionValue } from './agenda-blocks.js';
+import { actionDoneId, actionUpdateId, replyMessages } from './reply-blocks.js';
 import { SlackChat, slackClientOptions } from './slack-chat.js';
 
 export interface SlackSettings {
@@ -26,6 +32,10 @@ export interface SlackAdapter {
   stop(): Promise<void>;
 }
 
+const addActionForm = 'dmm_add_action_form';
+const updateActionForm = 'dmm_update_action_form';
+const fields = { subject: 'subject', owner: 'owner', due: 'due', text: 'text', note: 'note' } as const;
+
 function boltLogger(log: Logger): BoltLogger {
   const child = log.child({ component: 'slack' });
   return {
@@ -39,10 +49,42 @@ function boltLogger(log: Logger): BoltLogger {
   };
 }
 
-/** Slack messages for a reply; an agenda may take several (each answered through response_url). */
-function replyMessages(reply: Reply): SlackMessagePayload[] {
-  if (reply.kind === 'text') return [{ text: escapeMrkdwn(reply.text), blocks: [] }];
-  return agendaMessages(reply.agenda, { late: false }).map((m) => m.payload as SlackMessagePayload);
+function addActionView(meeting: Meeting, subject: string, defaultDue: string): View {
+  const input = (blockId: string, label: string, element: Record<string, unknown>, hint?: string): KnownBlock =>
+    ({ type: 'input', block_id: blockId, label: { type: 'plain_text', text: label }, element: { action_id: 'value', ...element }, ...(hint ? { hint: { type: 'plain_text', text: hint } } : {}) }) as KnownBlock;
+  return {
+    type: 'modal',
+    callback_id: addActionForm,
+    private_metadata: JSON.stringify({ meeting: meeting.key }),
+    title: { type: 'plain_text', text: 'Add action' },
+    submit: { type: 'plain_text', text: 'Record' },
+    close: { type: 'plain_text', text: 'Cancel' },
+    blocks: [
+      input(fields.subject, 'About', { type: 'plain_text_input', initial_value: subject, max_length: 64 }, 'An incident reference or a person\'s label'),
+      input(fields.owner, 'Owner', { type: 'users_select' }, 'A member of the meeting; their agency is recorded with the action'),
+      input(fields.due, 'Due', { type: 'datepicker', initial_date: defaultDue }),
+      input(fields.text, 'Action', { type: 'plain_text_input', multiline: true, max_length: 1000 }, 'What is to be done (no names or addresses of victims)'),
+    ],
+  };
+}
+
+function updateActionView(meeting: Meeting, id: string): View {
+  return {
+    type: 'modal',
+    callback_id: updateActionForm,
+    private_metadata: JSON.stringify({ meeting: meeting.key, id }),
+    title: { type: 'plain_text', text: `Update ${id}`.slice(0, 24) },
+    submit: { type: 'plain_text', text: 'Save' },
+    close: { type: 'plain_text', text: 'Cancel' },
+    blocks: [
+      {
+        type: 'input',
+        block_id: fields.note,
+        label: { type: 'plain_text', text: 'Progress note' },
+        element: { type: 'plain_text_input', action_id: 'value', multiline: true, max_length: 1000 },
+      },
+    ],
+  };
 }
 
 export function createSlackAdapter(
@@ -51,7 +93,6 @@ export function createSlackAdapter(
   deps: { db: Database; clock: Clock; log: Logger; expressApp?: Express },
 ): SlackAdapter {
   const { db, clock, log } = deps;
-  const clientOptions = slackClientOptions(settings.apiUrl);
   const logger = boltLogger(log);
   const socketMode = settings.appToken !== undefined;
   const receiver =
@@ -61,45 +102,187 @@ export function createSlackAdapter(
   const app = new App({
     token: settings.botToken,
     logger,
-    clientOptions,
+    clientOptions: slackClientOptions(settings.apiUrl),
     deferInitialization: true,
     ...(socketMode ? { socketMode: true, appToken: settings.appToken } : receiver ? { receiver } : { signingSecret: settings.signingSecret }),
   });
   const chat = new SlackChat({ token: settings.botToken, apiUrl: settings.apiUrl }, app.client);
+  const directory: MemberDirectory = {
+    async displayNameOf(userId) {
+      try {
+        const info = await app.client.users.info({ user: userId });
+        return info.user?.profile?.display_name || info.user?.real_name || undefined;
+      } catch {
+        return undefined;
+      }
+    },
+  };
 
-  const refuse = async (actor: string, channel: string, why: string) => {
-    await db.prisma.$transaction((tx) => appendAudit(tx, { actor, action: 'refused', channel, reason: why }));
+  /** The meeting and the person behind a request, or why the bot will not answer there. */
+  const place = async (teamId: string | undefined, channelId: string | undefined, meetingKey?: string) => {
+    if (settings.teamIds.length > 0 && !settings.teamIds.includes(teamId ?? '')) return { refusal: 'dmm-bot is not set up for this workspace.' };
+    const meeting = meetings.find((m) => (meetingKey ? m.key === meetingKey : m.channel === channelId));
+    if (!meeting) return { refusal: "dmm-bot answers only in its meeting's channel." };
+    return { meeting };
+  };
+  const actorFor = async (userId: string): Promise<Actor> =>
+    actorOf('slack', userId, await findMember(db.prisma, { platform: 'slack', userId }));
+
+  /** Private replies go to the person; replies to the meeting go into the day's agenda thread. */
+  const deliver = async (reply: Reply, meeting: Meeting, respond: RespondFn) => {
+    for (const message of replyMessages(reply)) {
+      if (reply.visibility === 'meeting') {
+        await app.client.chat.postMessage({
+          channel: meeting.channel,
+          text: message.text,
+          ...(message.blocks.length ? { blocks: message.blocks } : {}),
+          ...(reply.threadRef ? { thread_ts: reply.threadRef } : {}),
+        });
+      } else {
+        await respond({ response_type: 'ephemeral', replace_original: false, text: message.text, ...(message.blocks.length ? { blocks: message.blocks } : {}) });
+      }
+    }
+  };
+  const failed = async (error: unknown, respond: RespondFn, where: string) => {
+    log.error({ err: { message: (error as Error)?.message }, where }, 'slack request failed');
+    await respond({ response_type: 'ephemeral', replace_original: false, text: 'Sorry, that did not work. Nothing was changed; please try again.' }).catch(() => {});
   };
 
   app.command('/dmm', async ({ command, ack, respond }) => {
-    const actor = `slack:${command.user_id}`;
-    if (settings.teamIds.length > 0 && !settings.teamIds.includes(command.team_id)) {
-      await ack({ response_type: 'ephemeral', text: 'dmm-bot is not set up for this workspace.' });
-      await refuse(actor, `slack:${command.channel_id}`, `workspace ${command.team_id} is not configured`);
-      return;
-    }
-    const meeting = meetings.find((m) => m.channel === command.channel_id);
-    if (!meeting) {
-      await ack({ response_type: 'ephemeral', text: "dmm-bot answers only in its meeting's channel." });
-      await refuse(actor, `slack:${command.channel_id}`, 'not a meeting channel');
+    const found = await place(command.team_id, command.channel_id);
+    if (!found.meeting) {
+      await ack({ response_type: 'ephemeral', text: found.refusal });
+      await refuse(db, actorOf('slack', command.user_id, null), `slack:${command.channel_id}`, found.refusal);
       return;
     }
     // Acknowledge within Slack's 3 seconds; the answer follows through response_url.
     await ack();
     try {
-      const reply = await handleCommand(db, { meeting, actor, now: clock.now() }, command.text);
-      for (const message of replyMessages(reply)) {
-        await respond({ response_type: reply.ephemeral ? 'ephemeral' : 'in_channel', text: message.text, ...(message.blocks.length ? { blocks: message.blocks } : {}) });
-      }
+      const actor = await actorFor(command.user_id);
+      const reply = await handleCommand(
+        db,
+        { meeting: found.meeting, actor, now: clock.now(), requestId: `slack:command:${command.trigger_id}`, directory },
+        command.text,
+      );
+      await deliver(reply, found.meeting, respond);
     } catch (error) {
-      log.error({ err: { message: (error as Error).message }, meeting: meeting.key }, 'command failed');
-      await respond({ response_type: 'ephemeral', text: 'Sorry, that did not work and nothing was changed. Please try again.' });
+      await failed(error, respond, 'command');
     }
   });
 
-  app.action(new RegExp(`^${addActionId}`), async ({ ack, respond }) => {
+  app.action(new RegExp(`^${addActionId}`), async ({ ack, body, action, respond, client }) => {
     await ack();
-    await respond({ response_type: 'ephemeral', replace_original: false, text: 'The action form is not available in this version of dmm-bot yet.' });
+    try {
+      const found = await place(body.team?.id, body.channel?.id);
+      const actor = await actorFor(body.user.id);
+      if (!found.meeting || !isMember(actor)) {
+        await refuse(db, actor, `slack:${body.channel?.id ?? ''}`, found.refusal ?? 'not a member: add action form');
+        await respond({ response_type: 'ephemeral', replace_original: false, text: found.refusal ?? "Sorry, only members of this meeting can use dmm-bot. Ask the meeting's chair to add you." });
+        return;
+      }
+      const value = JSON.parse((action as { value?: string }).value ?? '{}') as Partial<AddActionValue>;
+      const today = localDateOf(clock.now(), found.meeting.timeZone);
+      await client.views.open({ trigger_id: (body as { trigger_id: string }).trigger_id, view: addActionView(found.meeting, value.subject ?? '', addCalendarDays(today, 1)) });
+    } catch (error) {
+      await failed(error, respond, 'add action button');
+    }
+  });
+
+  app.view(addActionForm, async ({ ack, body, view }) => {
+    const meta = JSON.parse(view.private_metadata || '{}') as { meeting?: string };
+    const found = await place(body.team?.id, undefined, meta.meeting);
+    const actor = await actorFor(body.user.id);
+    if (!found.meeting || !isMember(actor)) {
+      await refuse(db, actor, meta.meeting ?? '', found.refusal ?? 'not a member: add action form');
+      await ack({ response_action: 'errors', errors: { [fields.text]: found.refusal ?? 'Only members of this meeting can record actions.' } });
+      return;
+    }
+    const values = view.state.values;
+    const request = {
+      subject: values[fields.subject]?.value?.value ?? '',
+      ownerUserId: values[fields.owner]?.value?.selected_user ?? '',
+      due: values[fields.due]?.value?.selected_date ?? '',
+      text: values[fields.text]?.value?.value ?? '',
+    };
+    try {
+      // The form's errors must travel in the acknowledgement, so the (quick) work comes first.
+      const result = await recordAction(db, found.meeting, actor, request, clock.now(), `slack:view:${view.id}`);
+      if (!result.ok) {
+        const errors: Record<string, string> = {};
+        for (const [field, message] of Object.entries(result.problems as ActionProblems)) errors[fields[field as keyof typeof fields]] = message.slice(0, 150);
+        await ack({ response_action: 'errors', errors });
+        return;
+      }
+      await ack();
+      if (result.created) {
+        const meeting = found.meeting;
+        const reply = await handleThreadReply(meeting, { visibility: 'meeting', text: `Action ${result.action.id} recorded.`, actions: [result.action] });
+        await deliver(reply, meeting, async () => ({}) as never);
+      }
+    } catch (error) {
+      log.error({ err: { message: (error as Error)?.message } }, 'add action form failed');
+      await ack({ response_action: 'errors', errors: { [fields.text]: 'Sorry, that did not work. Nothing was recorded; please try again.' } }).catch(() => {});
+    }
+  });
+
+  const handleThreadReply = async (meeting: Meeting, reply: Reply): Promise<Reply> => {
+    const run = await db.prisma.agendaRun.findFirst({
+      where: { meetingKey: meeting.key, meetingDate: new Date(`${localDateOf(clock.now(), meeting.timeZone)}T00:00:00Z`), messageRef: { not: null } },
+    });
+    return run?.messageRef ? { ...reply, threadRef: run.messageRef } : reply;
+  };
+
+  /** A button on an action card runs the same command as typing it would. */
+  const buttonCommand = (text: (id: string) => string) =>
+    async ({ ack, body, action, respond }: { ack: () => Promise<void>; body: { team: { id: string } | null; channel?: { id: string }; user: { id: string } }; action: unknown; respond: RespondFn }) => {
+      await ack();
+      try {
+        const found = await place(body.team?.id, body.channel?.id);
+        const actor = await actorFor(body.user.id);
+        if (!found.meeting) {
+          await refuse(db, actor, `slack:${body.channel?.id ?? ''}`, found.refusal);
+          await respond({ response_type: 'ephemeral', replace_original: false, text: found.refusal });
+          return;
+        }
+        const id = (action as { value?: string }).value ?? '';
+        const reply = await handleCommand(db, { meeting: found.meeting, actor, now: clock.now(), directory }, text(id));
+        await deliver(reply, found.meeting, respond);
+      } catch (error) {
+        await failed(error, respond, 'action button');
+      }
+    };
+  app.action(actionDoneId, buttonCommand((id) => `action done ${id}`));
+
+  app.action(actionUpdateId, async ({ ack, body, action, respond, client }) => {
+    await ack();
+    try {
+      const found = await place(body.team?.id, body.channel?.id);
+      if (!found.meeting) {
+        await respond({ response_type: 'ephemeral', replace_original: false, text: found.refusal });
+        return;
+      }
+      await client.views.open({ trigger_id: (body as { trigger_id: string }).trigger_id, view: updateActionView(found.meeting, (action as { value?: string }).value ?? '') });
+    } catch (error) {
+      await failed(error, respond, 'update button');
+    }
+  });
+
+  app.view(updateActionForm, async ({ ack, body, view }) => {
+    const meta = JSON.parse(view.private_metadata || '{}') as { meeting?: string; id?: string };
+    const found = await place(body.team?.id, undefined, meta.meeting);
+    const note = view.state.values[fields.note]?.value?.value ?? '';
+    if (!found.meeting) {
+      await ack({ response_action: 'errors', errors: { [fields.note]: found.refusal } });
+      return;
+    }
+    const actor = await actorFor(body.user.id);
+    const reply = await handleCommand(db, { meeting: found.meeting, actor, now: clock.now() }, `action update ${meta.id ?? ''} ${note}`);
+    if (reply.visibility === 'private') {
+      await ack({ response_action: 'errors', errors: { [fields.note]: reply.text.slice(0, 150) } });
+      return;
+    }
+    await ack();
+    await deliver(reply, found.meeting, async () => ({}) as never);
   });
 
   return {
