@@ -13,7 +13,8 @@ import { isLocalDate } from './domain/calendar.js';
 import { calendarOf, type Meeting } from './domain/meeting.js';
 import type { ChatPlatform } from './ports.js';
 import { clockStartingAt, systemClock } from './scheduler/clock.js';
-import { appendAudit } from './store/audit.js';
+import { appendAudit, verifyAuditChain } from './store/audit.js';
+import { exportAudit } from './app/export-audit.js';
 import { logger } from './logger.js';
 import { importRecordsFile, type RecordType } from './app/import-records.js';
 import { seedDemo, StoreNotEmptyError } from './app/seed-demo.js';
@@ -114,6 +115,33 @@ function buildProgram(): Command {
       const config = loadConfig();
       const code = await withDatabase(config, (db) => agendaCommand(db, config, options));
       process.exitCode = code;
+    });
+
+  const audit = program.command('audit').description('the audit trail, for information governance');
+  audit
+    .command('verify')
+    .description('check the hash chain of the audit trail; report the first broken link')
+    .action(async () => {
+      const config = loadConfig();
+      const result = await withDatabase(config, (db) => verifyAuditChain(db.prisma));
+      if (result.ok) {
+        process.stdout.write(`The audit trail is intact: ${result.events} events, every link checked.\n`);
+      } else {
+        process.stdout.write(`The audit trail is BROKEN at event ${result.brokenAt}: ${result.problem}.\n`);
+        process.exitCode = 1;
+      }
+    });
+  audit
+    .command('export')
+    .description('write the audit trail as CSV (to standard output, or --out FILE)')
+    .requiredOption('--since <YYYY-MM-DD>', 'the first day to export')
+    .option('--out <file>', 'write to this file instead of standard output')
+    .requiredOption('--reason <text>', 'why the trail is exported (recorded in the trail)')
+    .action(async (options: { since: string; out?: string; reason: string }) => {
+      if (!isLocalDate(options.since)) throw new UsageError(`--since must be a date as YYYY-MM-DD, not "${options.since}"`);
+      const config = loadConfig();
+      const count = await withDatabase(config, (db) => exportAudit(db, new Date(`${options.since}T00:00:00Z`), options.out, cliActor(), options.reason));
+      process.stderr.write(`Exported ${count} audit events since ${options.since}${options.out ? ` to ${options.out}` : ''}.\n`);
     });
 
   const importCommand = program.command('import').description('load records from a CSV export of the records system');

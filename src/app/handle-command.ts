@@ -41,10 +41,23 @@ async function agendaThread(db: Database, meeting: Meeting, now: Date): Promise<
 }
 
 export async function handleCommand(db: Database, context: CommandContext, text: string): Promise<Reply> {
-  const { meeting, actor } = context;
   const parsed = parseCommand(text);
-  if (!parsed.ok) return privately(parsed.message);
-  const { command } = parsed;
+  const reply = parsed.ok ? await authorisedReply(db, context, parsed.command) : privately(parsed.message);
+  // Every command is on the record, whatever came of it; what it changed has events of its own.
+  await db.prisma.$transaction((tx) =>
+    appendAudit(tx, {
+      actor: context.actor.id,
+      action: 'command',
+      subject: parsed.ok ? parsed.command.name : 'not understood',
+      channel: context.meeting.key,
+      details: { answer: reply.visibility === 'meeting' ? 'to the meeting' : 'private' },
+    }),
+  );
+  return reply;
+}
+
+async function authorisedReply(db: Database, context: CommandContext, command: Command): Promise<Reply> {
+  const { meeting, actor } = context;
   if (command.name === 'help') return privately(helpText(command.topic));
   if (!isMember(actor)) {
     await refuse(db, actor, meeting.key, `not a member: ${command.name}`);

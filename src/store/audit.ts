@@ -1,7 +1,7 @@
 // The append-only audit trail: each event's hash covers the previous one's, so an edit or a
 // deletion anywhere breaks the chain from that row on.
 import { createHash } from 'node:crypto';
-import type { Prisma } from '../generated/prisma/client.js';
+import type { Prisma, PrismaClient } from '../generated/prisma/client.js';
 
 export interface AuditEntry {
   actor: string;
@@ -54,4 +54,36 @@ export async function appendAudit(tx: Tx, entry: AuditEntry, at = new Date()): P
       hash: auditHash(prevHash, at, entry),
     },
   });
+}
+
+export type ChainCheck = { ok: true; events: number } | { ok: false; events: number; brokenAt: number; problem: string };
+
+/** Walks the chain in id order and names the first row whose hash or link does not hold. */
+export async function verifyAuditChain(prisma: PrismaClient, pageSize = 5_000): Promise<ChainCheck> {
+  let prevHash = genesis;
+  let events = 0;
+  let afterId = 0;
+  for (;;) {
+    const page = await prisma.auditEvent.findMany({ where: { id: { gt: afterId } }, orderBy: { id: 'asc' }, take: pageSize });
+    if (page.length === 0) return { ok: true, events };
+    for (const row of page) {
+      events++;
+      if (row.prevHash !== prevHash) {
+        return { ok: false, events, brokenAt: row.id, problem: 'its link to the previous event does not match (an event before it was changed or deleted)' };
+      }
+      const entry: AuditEntry = {
+        actor: row.actor,
+        action: row.action,
+        subject: row.subject,
+        channel: row.channel,
+        reason: row.reason,
+        details: row.details as AuditEntry['details'],
+      };
+      if (auditHash(prevHash, row.at, entry) !== row.hash) {
+        return { ok: false, events, brokenAt: row.id, problem: 'its content does not match its hash (the event was changed)' };
+      }
+      prevHash = row.hash;
+      afterId = row.id;
+    }
+  }
 }

@@ -1,0 +1,38 @@
+// Use case: hand the audit trail to information governance as CSV; the export is itself audited.
+import { createWriteStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { once } from 'node:events';
+import type { Writable } from 'node:stream';
+import { stringify } from 'csv-stringify';
+import { appendAudit } from '../store/audit.js';
+import type { Database } from '../store/database.js';
+import { StoreError } from '../store/database.js';
+
+const columns = ['id', 'at', 'actor', 'action', 'subject', 'channel', 'reason', 'details', 'prev_hash', 'hash'];
+
+export async function exportAudit(db: Database, since: Date, outFile: string | undefined, actor: string, reason: string): Promise<number> {
+  if (outFile) {
+    const existing = await stat(outFile).catch(() => undefined);
+    if (existing?.isDirectory()) throw new StoreError(`--out ${outFile} is a folder; name a file.`);
+  }
+  await db.prisma.$transaction((tx) => appendAudit(tx, { actor, action: 'audit.export', reason, details: { since: since.toISOString().slice(0, 10) } }));
+  const target: Writable = outFile ? createWriteStream(outFile) : process.stdout;
+  const csv = stringify({ header: true, columns });
+  csv.pipe(target);
+  let count = 0;
+  let afterId = 0;
+  for (;;) {
+    const page = await db.prisma.auditEvent.findMany({ where: { id: { gt: afterId }, at: { gte: since } }, orderBy: { id: 'asc' }, take: 5_000 });
+    if (page.length === 0) break;
+    for (const row of page) {
+      if (!csv.write([row.id, row.at.toISOString(), row.actor, row.action, row.subject, row.channel, row.reason, JSON.stringify(row.details), row.prevHash, row.hash])) {
+        await once(csv, 'drain');
+      }
+      count++;
+      afterId = row.id;
+    }
+  }
+  csv.end();
+  if (outFile) await once(target, 'finish');
+  return count;
+}
