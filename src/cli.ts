@@ -1,7 +1,9 @@
 // The `dmm` command line: run the bot, migrate the store, import records, seed demo data.
 import os from 'node:os';
 import { Command, CommanderError } from 'commander';
+import { actorOf } from './app/actor.js';
 import { buildAgenda } from './app/build-agenda.js';
+import { handleCommand } from './app/handle-command.js';
 import { postAgenda, type PostAgendaOutcome } from './app/post-agenda.js';
 import { ConsoleChat } from './chat/console/console-chat.js';
 import { SlackChat } from './chat/slack/slack-chat.js';
@@ -117,6 +119,21 @@ function buildProgram(): Command {
       process.exitCode = code;
     });
 
+  program
+    .command('panel')
+    .description('schedule panels as the /dmm panel commands do: add <date> <time> <kind> [title], add every <pattern> <time> <kind> [title], list, cancel <id>')
+    .argument('<words...>', 'the panel command, e.g. add 2026-03-10 10:00 monthly-review')
+    .option('--meeting <key>', 'the meeting, by key (default: the first configured meeting)')
+    .action(async (words: string[], options: { meeting?: string }) => {
+      const config = loadConfig();
+      const meeting = meetingOf(config, options.meeting);
+      const reply = await withDatabase(config, (db) =>
+        handleCommand(db, { meeting, actor: actorOf('console', os.userInfo().username, null), now: (config.DMM_NOW ? clockStartingAt(config.DMM_NOW) : systemClock).now() }, `panel ${words.join(' ')}`),
+      );
+      (reply.problem ? process.stderr : process.stdout).write(`${reply.text}\n`);
+      if (reply.problem) process.exitCode = 1;
+    });
+
   const audit = program.command('audit').description('the audit trail, for information governance');
   audit
     .command('verify')
@@ -223,6 +240,13 @@ async function agendaCommand(db: Database, config: Config, options: { date?: str
   }
   if (options.json && json.length > 0) process.stdout.write(`${JSON.stringify(json.length === 1 ? json[0] : json, null, 2)}\n`);
   return code;
+}
+
+function meetingOf(config: Config, key: string | undefined): Meeting {
+  const all = meetingsOf(config);
+  const meeting = key ? all.find((m) => m.key === key) : all[0];
+  if (!meeting) throw new UsageError(`No meeting ${key}; configured: ${all.map((m) => m.key).join(', ')}`);
+  return meeting;
 }
 
 async function chatFor(meeting: Meeting, config: Config): Promise<ChatPlatform> {

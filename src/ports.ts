@@ -32,6 +32,8 @@ export class DeliveryError extends Error {
 export interface Reply {
   visibility: 'private' | 'meeting';
   text: string;
+  /** The request was refused or not understood, and changed nothing. */
+  problem?: boolean;
   agenda?: Agenda;
   /** Actions to show as cards, with "Done" and "Update" buttons where the platform has them. */
   actions?: ActionView[];

@@ -2,7 +2,7 @@
 // who may do it; every command, and every refusal, is audited.
 import { localDateOf, NotAWorkingDayError } from '../domain/agenda-window.js';
 import { formatLocalDay } from '../domain/agenda-text.js';
-import { commandHelp, helpText, parseCommand, type Command } from '../domain/commands.js';
+import { commandHelp, helpText, parseCommand, usageOf, type Command } from '../domain/commands.js';
 import type { Meeting } from '../domain/meeting.js';
 import type { Reply } from '../ports.js';
 import { appendAudit } from '../store/audit.js';
@@ -16,6 +16,7 @@ import { listActions, showAction } from './list-actions.js';
 import { addMember, listMembers, removeMember, type MemberDirectory } from './manage-members.js';
 import { recordAction } from './record-action.js';
 import { reviewIncident } from './review-incident.js';
+import { addMonthlyPanels, addPanel, cancelPanel, listPanels } from './schedule-panels.js';
 
 export interface CommandContext {
   meeting: Meeting;
@@ -27,6 +28,8 @@ export interface CommandContext {
 }
 
 const privately = (text: string): Reply => ({ visibility: 'private', text });
+/** A refusal or a mistake: said privately, nothing changed. */
+const problem = (text: string): Reply => ({ visibility: 'private', text, problem: true });
 
 export async function refuse(db: Database, actor: Actor, channel: string, reason: string): Promise<void> {
   await db.prisma.$transaction((tx) => appendAudit(tx, { actor: actor.id, action: 'refused', channel, reason }));
@@ -42,7 +45,7 @@ async function agendaThread(db: Database, meeting: Meeting, now: Date): Promise<
 
 export async function handleCommand(db: Database, context: CommandContext, text: string): Promise<Reply> {
   const parsed = parseCommand(text);
-  const reply = parsed.ok ? await authorisedReply(db, context, parsed.command) : privately(parsed.message);
+  const reply = parsed.ok ? await authorisedReply(db, context, parsed.command) : problem(parsed.message);
   // Every command is on the record, whatever came of it; what it changed has events of its own.
   await db.prisma.$transaction((tx) =>
     appendAudit(tx, {
@@ -50,7 +53,7 @@ export async function handleCommand(db: Database, context: CommandContext, text:
       action: 'command',
       subject: parsed.ok ? parsed.command.name : 'not understood',
       channel: context.meeting.key,
-      details: { answer: reply.visibility === 'meeting' ? 'to the meeting' : 'private' },
+      details: { answer: reply.problem ? 'refused or not understood' : reply.visibility === 'meeting' ? 'to the meeting' : 'private' },
     }),
   );
   return reply;
@@ -61,12 +64,12 @@ async function authorisedReply(db: Database, context: CommandContext, command: C
   if (command.name === 'help') return privately(helpText(command.topic));
   if (!isMember(actor)) {
     await refuse(db, actor, meeting.key, `not a member: ${command.name}`);
-    return privately('Sorry, only members of this meeting can use dmm-bot. Ask the meeting\'s chair to add you.');
+    return problem('Sorry, only members of this meeting can use dmm-bot. Ask the meeting\'s chair to add you.');
   }
   const help = commandHelp.find((h) => h.name === command.name);
   if (help?.chairsOnly && !actor.isChair) {
     await refuse(db, actor, meeting.key, `not a chair: ${command.name}`);
-    return privately(`Only a chair can use /dmm ${command.name}.`);
+    return problem(`Only a chair can use /dmm ${command.name}.`);
   }
   const reply = await execute(db, context, command);
   if (reply.visibility === 'meeting') {
@@ -93,19 +96,19 @@ async function execute(db: Database, context: CommandContext, command: Command):
         context.requestId,
       );
       if (!result.ok) {
-        return privately(`${Object.values(result.problems).join(' ')} Nothing was recorded. Usage: /dmm ${commandHelp.find((h) => h.name === 'action add')!.usage}`);
+        return problem(`${Object.values(result.problems).join(' ')} Nothing was recorded. ${usageOf('action add')}`);
       }
       if (!result.created) return { visibility: 'private', text: `That action was already recorded as ${result.action.id}.`, actions: [result.action] };
       return { visibility: 'meeting', text: `Action ${result.action.id} recorded.`, actions: [result.action] };
     }
     case 'action list': {
       const result = await listActions(db, meeting, actor, command.filter, now);
-      if (!result.ok) return privately(result.message);
+      if (!result.ok) return problem(result.message);
       return { visibility: 'private', text: result.actions.length ? `${result.heading}:` : `${result.heading}: none.`, actions: result.actions };
     }
     case 'action show': {
       const result = await showAction(db, meeting, actor, command.id, now);
-      if (!result.ok) return privately(result.message);
+      if (!result.ok) return problem(result.message);
       return { visibility: 'private', text: result.history.length ? `History:\n${result.history.join('\n')}` : '', actions: [result.action] };
     }
     case 'action done':
@@ -124,12 +127,12 @@ async function execute(db: Database, context: CommandContext, command: Command):
                 ? { kind: 'due' as const, due: command.due }
                 : { kind: 'cancel' as const, reason: command.reason };
       const result = await changeAction(db, meeting, actor, command.id, change, now);
-      if (!result.ok) return privately(result.message);
+      if (!result.ok) return problem(result.message);
       return { visibility: 'meeting', text: result.message, actions: [result.action] };
     }
     case 'review': {
       const result = await reviewIncident(db, meeting, actor, command.ref, command.outcome, now);
-      return result.ok ? { visibility: 'meeting', text: result.message } : privately(result.message);
+      return result.ok ? { visibility: 'meeting', text: result.message } : problem(result.message);
     }
     case 'flag':
     case 'unflag': {
@@ -137,14 +140,30 @@ async function execute(db: Database, context: CommandContext, command: Command):
         command.name === 'flag'
           ? await flagPerpetrator(db, meeting, actor, command.ref, command.kind, command.note, now)
           : await unflagPerpetrator(db, meeting, actor, command.ref, command.kind, now);
-      return result.ok ? { visibility: 'meeting', text: result.message } : privately(result.message);
+      return result.ok ? { visibility: 'meeting', text: result.message } : problem(result.message);
     }
     case 'member add':
       return privately((await addMember(db, meeting, actor, command.userId, command.agency, command.chair, context.directory)).message);
-    case 'member remove':
-      return privately((await removeMember(db, meeting, actor, command.userId)).message);
+    case 'member remove': {
+      const result = await removeMember(db, meeting, actor, command.userId);
+      return result.ok ? privately(result.message) : problem(result.message);
+    }
     case 'member list':
       return privately(await listMembers(db, meeting, actor));
+    case 'panel add': {
+      const result = await addPanel(db, meeting, actor.id, command.date, command.time, command.kind, command.title, now);
+      return result.ok ? { visibility: 'meeting', text: result.message } : problem(result.message);
+    }
+    case 'panel add every': {
+      const result = await addMonthlyPanels(db, meeting, actor.id, command, command.time, command.kind, command.title, now);
+      return result.ok ? { visibility: 'meeting', text: result.message } : problem(result.message);
+    }
+    case 'panel list':
+      return privately(await listPanels(db, meeting, now));
+    case 'panel cancel': {
+      const result = await cancelPanel(db, meeting, actor.id, command.id, now);
+      return result.ok ? { visibility: 'meeting', text: result.message } : problem(result.message);
+    }
   }
 }
 
@@ -166,7 +185,7 @@ async function agendaReply(db: Database, context: CommandContext, date: string |
     return { visibility: 'private', text: '', agenda };
   } catch (error) {
     if (error instanceof NotAWorkingDayError) {
-      return privately(`${formatLocalDay(day)} is not a working day for this meeting; the next meeting is on ${formatLocalDay(error.nextWorkingDay)}.`);
+      return problem(`${formatLocalDay(day)} is not a working day for this meeting; the next meeting is on ${formatLocalDay(error.nextWorkingDay)}.`);
     }
     throw error;
   }

@@ -32,8 +32,22 @@ export const commandHelp: CommandHelp[] = [
   { name: 'member add', usage: 'member add @user <agency> [chair]', example: 'member add @sam idva', summary: 'let someone use dmm-bot', chairsOnly: true },
   { name: 'member remove', usage: 'member remove @user', example: 'member remove @sam', summary: 'remove a member (a leaver)', chairsOnly: true },
   { name: 'member list', usage: 'member list', example: 'member list', summary: 'list the members and their agencies', chairsOnly: true },
+  { name: 'panel add', usage: 'panel add <YYYY-MM-DD> <HH:MM> <monthly-review|marac|local-panel> [title…]', example: 'panel add 2026-03-10 10:00 monthly-review March review', summary: 'schedule a panel', chairsOnly: true },
+  {
+    name: 'panel add every',
+    usage: 'panel add every <first|second|third|fourth|last>-<weekday> <HH:MM> <monthly-review|marac|local-panel> [title…]',
+    example: 'panel add every first-tuesday 10:00 monthly-review',
+    summary: 'schedule a monthly panel for the next 12 months',
+    chairsOnly: true,
+  },
+  { name: 'panel list', usage: 'panel list', example: 'panel list', summary: 'list the panels to come' },
+  { name: 'panel cancel', usage: 'panel cancel <id>', example: 'panel cancel P-4', summary: 'cancel a panel', chairsOnly: true },
   { name: 'help', usage: 'help [command]', example: 'help action add', summary: 'list the commands, or explain one' },
 ];
+
+export const panelKinds = ['monthly-review', 'marac', 'local-panel'] as const;
+export type PanelKindName = (typeof panelKinds)[number];
+export const monthlyOrdinals = ['first', 'second', 'third', 'fourth', 'last'] as const;
 
 export type DueSpec = string;
 export type ListFilter = { kind: 'all' } | { kind: 'mine' } | { kind: 'overdue' } | { kind: 'user'; userId: string } | { kind: 'ref'; ref: string };
@@ -54,7 +68,11 @@ export type Command =
   | { name: 'unflag'; ref: string; kind: FlagKind }
   | { name: 'member add'; userId: string; agency: string; chair: boolean }
   | { name: 'member remove'; userId: string }
-  | { name: 'member list' };
+  | { name: 'member list' }
+  | { name: 'panel add'; date: string; time: string; kind: PanelKindName; title: string }
+  | { name: 'panel add every'; ordinal: (typeof monthlyOrdinals)[number]; weekday: (typeof weekdays)[number]; time: string; kind: PanelKindName; title: string }
+  | { name: 'panel list' }
+  | { name: 'panel cancel'; id: number };
 
 export type ParsedCommand = { ok: true; command: Command } | { ok: false; message: string };
 
@@ -103,6 +121,28 @@ const agency = z
   .string()
   .regex(/^[a-z0-9][a-z0-9-]{1,39}$/i, 'the agency is one word such as police, idva, probation or childrens-social-care')
   .transform((v) => v.toLowerCase());
+
+const clockTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'the time must be HH:MM, such as 10:00');
+const panelKind = z
+  .string()
+  .transform((v) => v.toLowerCase().replace(/_/g, '-'))
+  .pipe(z.enum(panelKinds, { error: `the panel kind must be one of ${panelKinds.join(', ')}` }));
+const monthlyPattern = z.string().transform((value, ctx) => {
+  const match = new RegExp(`^(${monthlyOrdinals.join('|')})-(${weekdays.join('|')})$`, 'i').exec(value);
+  if (!match) {
+    ctx.addIssue({ code: 'custom', message: `"${value.slice(0, 40)}" is not a monthly pattern such as first-tuesday or last-friday` });
+    return z.NEVER;
+  }
+  return { ordinal: match[1]!.toLowerCase() as (typeof monthlyOrdinals)[number], weekday: match[2]!.toLowerCase() as (typeof weekdays)[number] };
+});
+const panelIdArg = z.string().transform((value, ctx) => {
+  const match = /^(?:[Pp]-)?(\d{1,9})$/.exec(value);
+  if (!match) {
+    ctx.addIssue({ code: 'custom', message: `"${value.slice(0, 40)}" is not a panel id such as P-4` });
+    return z.NEVER;
+  }
+  return Number(match[1]);
+});
 
 interface Rule {
   /** Named positional words, then optionally the rest of the line as text. */
@@ -177,6 +217,29 @@ const rules: Record<string, Rule> = {
   },
   'member remove': { words: [['userId', mention]], build: (v) => ({ name: 'member remove', userId: v.userId as string }) },
   'member list': { words: [], build: () => ({ name: 'member list' }) },
+  'panel add': {
+    words: [
+      ['date', z.iso.date({ error: 'the date must be YYYY-MM-DD' })],
+      ['time', clockTime],
+      ['kind', panelKind],
+    ],
+    rest: ['title', freeText('title', false)],
+    build: (v) => ({ name: 'panel add', date: v.date as string, time: v.time as string, kind: v.kind as PanelKindName, title: v.title as string }),
+  },
+  'panel add every': {
+    words: [
+      ['pattern', monthlyPattern],
+      ['time', clockTime],
+      ['kind', panelKind],
+    ],
+    rest: ['title', freeText('title', false)],
+    build: (v) => {
+      const pattern = v.pattern as { ordinal: (typeof monthlyOrdinals)[number]; weekday: (typeof weekdays)[number] };
+      return { name: 'panel add every', ...pattern, time: v.time as string, kind: v.kind as PanelKindName, title: v.title as string };
+    },
+  },
+  'panel list': { words: [], build: () => ({ name: 'panel list' }) },
+  'panel cancel': { words: [['id', panelIdArg]], build: (v) => ({ name: 'panel cancel', id: v.id as number }) },
 };
 
 function listFilter(word: string | undefined): ListFilter {
@@ -200,15 +263,14 @@ export function parseCommand(text: string): ParsedCommand {
   }
   const tokens = [...text.matchAll(/\S+/g)].map((m) => ({ word: m[0], end: (m.index ?? 0) + m[0].length }));
   if (tokens.length === 0) return { ok: true, command: { name: 'help' } };
-  const first = tokens[0]!.word.toLowerCase();
-  const second = tokens[1]?.word.toLowerCase();
+  const [first, second, third] = tokens.slice(0, 3).map((t) => t.word.toLowerCase());
   // Own properties only: "constructor" or "__proto__" must be unknown commands, not Object's members.
   const ruleOf = (key: string): Rule | undefined => (Object.hasOwn(rules, key) ? rules[key] : undefined);
-  const name = ruleOf(`${first} ${second}`) ? `${first} ${second}` : first;
+  const name = [`${first} ${second} ${third}`, `${first} ${second}`, first!].find((candidate) => ruleOf(candidate)) ?? first!;
   const rule = ruleOf(name);
   if (!rule) {
-    if (first === 'action' || first === 'member') {
-      const subs = Object.keys(rules).filter((k) => k.startsWith(`${first} `)).map((k) => k.split(' ')[1]);
+    if (first === 'action' || first === 'member' || first === 'panel') {
+      const subs = [...new Set(Object.keys(rules).filter((k) => k.startsWith(`${first} `)).map((k) => k.split(' ')[1]))];
       return { ok: false, message: `"${first} ${(tokens[1]?.word ?? '').slice(0, 40)}" is not a command. Try one of: ${subs.map((s) => `/dmm ${first} ${s}`).join(', ')}.` };
     }
     return { ok: false, message: `Unknown command "${tokens[0]!.word.slice(0, 40)}". Try /dmm help for the list.` };
@@ -244,7 +306,9 @@ export function parseCommand(text: string): ParsedCommand {
 }
 
 function describeArgument(key: string): string {
-  return ({ ref: 'reference', ownerId: '@owner', userId: '@user', due: 'due date', id: 'action id', kind: 'flag kind', agency: 'agency' } as Record<string, string>)[key] ?? key;
+  return (
+    ({ ref: 'reference', ownerId: '@owner', userId: '@user', due: 'due date', id: 'id', kind: 'kind', agency: 'agency', pattern: 'monthly pattern', date: 'date', time: 'time' }) as Record<string, string>
+  )[key] ?? key;
 }
 
 function capitalise(text: string): string {
