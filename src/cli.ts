@@ -7,7 +7,8 @@ import { handleCommand } from './app/handle-command.js';
 import { postAgenda, type PostAgendaOutcome } from './app/post-agenda.js';
 import { ConsoleChat } from './chat/console/console-chat.js';
 import { SlackChat } from './chat/slack/slack-chat.js';
-import { ConfigError, loadConfig, meetingsOf, type Config } from './config.js';
+import { ConfigError, loadConfig, meetingsOf, reminderPolicyOf, type Config } from './config.js';
+import { planFor, runReminders } from './app/send-reminders.js';
 import { agendaAsJson } from './domain/agenda.js';
 import { formatLocalDay, renderAgendaText } from './domain/agenda-text.js';
 import { agendaWindowContaining, localDateOf } from './domain/agenda-window.js';
@@ -132,6 +133,60 @@ function buildProgram(): Command {
       );
       (reply.problem ? process.stderr : process.stdout).write(`${reply.text}\n`);
       if (reply.problem) process.exitCode = 1;
+    });
+
+  const reminders = program.command('reminders').description('reminders before panels and about overdue actions');
+  const nowOption = (value: string) => {
+    const instant = new Date(value);
+    if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(value) || Number.isNaN(instant.getTime())) {
+      throw new UsageError(`--now must be an ISO 8601 instant with an offset or Z, such as 2026-03-02T10:00:00Z, not "${value}"`);
+    }
+    return instant;
+  };
+  reminders
+    .command('plan')
+    .description('print the reminders that are due at an instant, without sending anything')
+    .option('--now <ISO>', 'the instant (default: now)')
+    .action(async (options: { now?: string }) => {
+      const config = loadConfig();
+      const now = options.now ? nowOption(options.now) : new Date();
+      await withDatabase(config, async (db) => {
+        for (const meeting of meetingsOf(config)) {
+          const plan = await planFor(db, meeting, now, reminderPolicyOf(config));
+          process.stdout.write(`${meeting.key} at ${now.toISOString()}: ${plan.length} reminder(s)\n`);
+          for (const r of plan) process.stdout.write(`  ${r.key}: ${r.kind} to member ${r.recipientId}, actions ${r.actionIds.map((id) => `A-${id}`).join(', ')}\n`);
+        }
+      });
+    });
+  reminders
+    .command('run')
+    .description('send the reminders due at an instant (what the schedule runs every minute)')
+    .option('--now <ISO>', 'the instant (default: now)')
+    .action(async (options: { now?: string }) => {
+      const config = loadConfig();
+      const now = options.now ? nowOption(options.now) : undefined;
+      const clock = now ? clockStartingAt(now) : config.DMM_NOW ? clockStartingAt(config.DMM_NOW) : systemClock;
+      const summary = await withDatabase(config, async (db) => {
+        const meetings = meetingsOf(config);
+        const chats = new Map<string, ChatPlatform>();
+        for (const meeting of meetings) if (!chats.has(meeting.platform)) chats.set(meeting.platform, await chatFor(meeting, config));
+        return runReminders({ db, chats, clock, log: logger, instanceId: instanceName(), policy: reminderPolicyOf(config) }, meetings);
+      });
+      process.stdout.write(`Reminders: ${summary.planned} due, ${summary.enqueued} new, ${summary.sent} sent, ${summary.retried} to retry, ${summary.failed} failed.\n`);
+      if (summary.failed > 0) process.exitCode = 1;
+    });
+  reminders
+    .command('status')
+    .description('reminders by status, and the ones that failed')
+    .action(async () => {
+      const config = loadConfig();
+      await withDatabase(config, async (db) => {
+        const counts = await db.prisma.outboxMessage.groupBy({ by: ['status'], _count: { _all: true } });
+        const line = ['pending', 'claimed', 'sent', 'failed'].map((s) => `${s} ${counts.find((c) => c.status === s)?._count._all ?? 0}`).join(', ');
+        process.stdout.write(`Reminders: ${line}\n`);
+        const failed = await db.prisma.outboxMessage.findMany({ where: { status: 'failed' }, orderBy: { id: 'asc' }, take: 100 });
+        for (const f of failed) process.stdout.write(`  failed: ${f.key} (to member ${f.recipient}, ${f.attempts} attempt(s)): ${f.lastError ?? ''}\n`);
+      });
     });
 
   const audit = program.command('audit').description('the audit trail, for information governance');

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { parse as parseYaml } from 'yaml';
 import { holidayDivisions } from './domain/calendar.js';
 import { meetingKey, type Meeting } from './domain/meeting.js';
+import type { ReminderPolicy } from './domain/reminders.js';
 
 const postgresUrl = z
   .string()
@@ -73,6 +74,24 @@ export const configSchema = z.object({
     textList
       .pipe(z.array(z.string().regex(/^((slack:)?[A-Z0-9]{6,}|teams:[0-9a-f-]{36})$/i, 'must list Slack user ids (U0123ABC or slack:U0123ABC) or teams:<AAD object id>')))
       .default([]),
+  ),
+  DMM_REMIND_DAYS_BEFORE: z.preprocess(
+    emptyAsUndefined,
+    z
+      .string()
+      .transform((v) => v.split(',').map((d) => d.trim()).filter(Boolean))
+      .pipe(z.array(z.string().regex(/^\d{1,2}$/, 'must be comma-separated numbers of working days, such as 5,1').transform(Number)).min(1))
+      .default([5, 1]),
+  ),
+  DMM_NUDGE_EVERY: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(30).default(2)),
+  DMM_ESCALATE_AFTER: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).max(60).default(5)),
+  DMM_WORKING_HOURS: z.preprocess(
+    emptyAsUndefined,
+    z
+      .string()
+      .regex(/^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM-HH:MM, such as 08:00-18:00')
+      .refine((v) => v.slice(0, 5) < v.slice(6), 'must end after it starts')
+      .default('08:00-18:00'),
   ),
   SLACK_BOT_TOKEN: z.preprocess(emptyAsUndefined, z.string().trim().startsWith('xoxb-', 'must be a bot token starting xoxb-').optional()),
   SLACK_SIGNING_SECRET: z.preprocess(emptyAsUndefined, z.string().trim().min(8, 'must be the app\'s signing secret').optional()),
@@ -198,4 +217,13 @@ export function meetingsOf(config: Config): Meeting[] {
     return [{ key: meetingKey('slack', config.DMM_CHANNEL), name: config.DMM_MEETING_NAME, platform: 'slack', channel: config.DMM_CHANNEL, ...defaults }];
   }
   return [{ key: meetingKey('console', 'console'), name: config.DMM_MEETING_NAME, platform: 'console', channel: 'console', ...defaults }];
+}
+
+export function reminderPolicyOf(config: Config): ReminderPolicy {
+  return {
+    daysBeforePanel: config.DMM_REMIND_DAYS_BEFORE,
+    nudgeEveryWorkingDays: config.DMM_NUDGE_EVERY,
+    escalateAfterWorkingDays: config.DMM_ESCALATE_AFTER,
+    workingHours: { start: config.DMM_WORKING_HOURS.slice(0, 5), end: config.DMM_WORKING_HOURS.slice(6) },
+  };
 }

@@ -11,7 +11,9 @@ import { postAgenda } from './app/post-agenda.js';
 import type { RetryPolicy } from './app/deliver.js';
 import { ConsoleChat, readConsoleCommands } from './chat/console/console-chat.js';
 import { createSlackAdapter, type SlackAdapter } from './chat/slack/slack-app.js';
-import { meetingsOf, type Config } from './config.js';
+import { meetingsOf, reminderPolicyOf, type Config } from './config.js';
+import { runReminders } from './app/send-reminders.js';
+import { startReminderSchedule } from './scheduler/reminder-scheduler.js';
 import type { ChatPlatformName, Meeting } from './domain/meeting.js';
 import { ingestRouter } from './ingest/http-api.js';
 import type { ChatPlatform, Clock } from './ports.js';
@@ -125,9 +127,15 @@ export async function startBot(config: Config, log: Logger, options: BotOptions 
       log,
     );
     stops.push(() => scheduler.stop());
+    const reminders = startReminderSchedule(
+      () => runReminders({ db, chats: platforms, clock, log, instanceId, policy: reminderPolicyOf(config) }, meetings.filter((m) => platforms.has(m.platform))),
+      log,
+    );
+    stops.push(() => reminders.stop());
     log.info({ port, store: db.kind, meetings: meetings.map((m) => m.key) }, 'dmm-bot started');
-    // An agenda missed while the bot was down goes out now, marked late.
+    // An agenda missed while the bot was down goes out now, marked late; reminders catch up too.
     await scheduler.tick();
+    void reminders.tick();
     return { db, server, port, meetings, scheduler, stop: stopAll };
   } catch (error) {
     await stopAll();

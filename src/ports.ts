@@ -1,5 +1,6 @@
 // The interfaces the use cases need from the outside world: the chat platforms and the clock.
 import type { ActionView, Agenda } from './domain/agenda.js';
+import type { ReminderKind } from './domain/reminders.js';
 import type { ChatPlatformName } from './domain/meeting.js';
 
 export interface Clock {
@@ -41,10 +42,29 @@ export interface Reply {
   threadRef?: string;
 }
 
+/** A private message to one member: their actions before a panel, overdue ones, or the chairs' digest. */
+export interface ReminderView {
+  kind: ReminderKind | 'failure';
+  heading: string;
+  actions: ActionView[];
+  timeZone: string;
+}
+
+/** Who a private message goes to, on whichever platforms they are known. */
+export interface Recipient {
+  memberId: number;
+  name: string;
+  slackUserId: string | null;
+  teamsUserId: string | null;
+}
+
 export interface ChatPlatform {
   readonly name: ChatPlatformName;
   /** The agenda as this platform's messages, each within its limits; the first opens the thread. */
   agendaMessages(agenda: Agenda, options: { late: boolean }): OutgoingMessage[];
   /** Posts to a channel, in a thread when `threadRef` is given; returns the new message's reference. */
   post(channel: string, message: OutgoingMessage, threadRef?: string): Promise<string>;
+  reminderMessage(reminder: ReminderView): OutgoingMessage;
+  /** Sends a private message to one member; returns its reference. */
+  sendDirect(recipient: Recipient, message: OutgoingMessage): Promise<string>;
 }

@@ -2,6 +2,7 @@
 import { localDateOf } from '../domain/agenda-window.js';
 import type { ActionView } from '../domain/agenda.js';
 import { resolveDue } from '../domain/due-date.js';
+import { addCalendarDays } from '../domain/calendar.js';
 import type { Meeting } from '../domain/meeting.js';
 import { appendAudit } from '../store/audit.js';
 import { actionInclude, actionViewOf, dateOf } from '../store/actions.js';
@@ -15,7 +16,8 @@ export type ActionChange =
   | { kind: 'update'; note: string }
   | { kind: 'reassign'; ownerUserId: string }
   | { kind: 'due'; due: string }
-  | { kind: 'cancel'; reason: string };
+  | { kind: 'cancel'; reason: string }
+  | { kind: 'snooze'; days: number };
 
 export type ChangeResult = { ok: true; action: ActionView; message: string } | { ok: false; message: string };
 
@@ -51,6 +53,13 @@ export async function changeAction(db: Database, meeting: Meeting, actor: Actor,
       data = { dueOn: dateOf(due.dueOn) };
       note = `due ${due.dueOn}`;
       message = `A-${id} is now due ${due.dueOn}.`;
+      break;
+    }
+    case 'snooze': {
+      const until = addCalendarDays(today, change.days);
+      data = { snoozedUntil: dateOf(until) };
+      note = `reminders snoozed until ${until}`;
+      message = `Reminders about A-${id} are paused until ${until}.`;
       break;
     }
     case 'reassign': {

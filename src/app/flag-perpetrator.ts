@@ -13,6 +13,13 @@ async function perpetratorOf(db: Database, ref: string) {
   const subject = await findSubject(db.prisma, ref);
   if (!subject.ok) return { ok: false as const, message: subject.message };
   if (subject.subject.kind !== 'person') return { ok: false as const, message: `${ref} is an incident; flags go on a perpetrator (their label from the agenda).` };
+  const [asPerpetrator, asVictim] = await Promise.all([
+    db.prisma.incident.count({ where: { perpetratorId: subject.subject.nominalId } }),
+    db.prisma.incident.count({ where: { victimId: subject.subject.nominalId } }),
+  ]);
+  if (asPerpetrator === 0 && asVictim > 0) {
+    return { ok: false as const, message: `${subject.subject.label} is recorded only as a victim; flags go on perpetrators.` };
+  }
   return { ok: true as const, person: subject.subject };
 }
 

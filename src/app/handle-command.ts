@@ -111,6 +111,10 @@ async function execute(db: Database, context: CommandContext, command: Command):
       if (!result.ok) return problem(result.message);
       return { visibility: 'private', text: result.history.length ? `History:\n${result.history.join('\n')}` : '', actions: [result.action] };
     }
+    case 'remind snooze': {
+      const result = await changeAction(db, meeting, actor, command.id, { kind: 'snooze', days: command.days }, now);
+      return result.ok ? { visibility: 'private', text: result.message, actions: [result.action] } : problem(result.message);
+    }
     case 'action done':
     case 'action update':
     case 'action reassign':

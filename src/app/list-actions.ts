@@ -1,5 +1,6 @@
 // Use case: list open actions, or show one with its history.
 import { localDateOf } from '../domain/agenda-window.js';
+import { formatLocal } from '../domain/agenda-text.js';
 import type { ActionView } from '../domain/agenda.js';
 import type { ListFilter } from '../domain/commands.js';
 import type { Meeting } from '../domain/meeting.js';
@@ -57,6 +58,6 @@ export async function showAction(db: Database, meeting: Meeting, actor: Actor, i
   const row = await db.prisma.action.findFirst({ where: { id, meetingKey: meeting.key }, include: { ...actionInclude, updates: { orderBy: { id: 'asc' } } } });
   if (!row) return { ok: false, message: `There is no action A-${id} in this meeting. /dmm action list shows the open ones.` };
   await db.prisma.$transaction((tx) => appendAudit(tx, { actor: actor.id, action: 'action.show', subject: `A-${id}`, channel: meeting.key }));
-  const history = row.updates.map((u) => `${u.createdAt.toISOString().slice(0, 16).replace('T', ' ')} ${u.kind}${u.note ? `: ${u.note}` : ''}`);
+  const history = row.updates.map((u) => `${formatLocal(u.createdAt, meeting.timeZone, 'yyyy-MM-dd HH:mm')} ${u.kind}${u.note ? `: ${u.note}` : ''}`);
   return { ok: true, action: actionViewOf(row, localDateOf(now, meeting.timeZone)), history };
 }

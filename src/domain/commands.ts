@@ -42,6 +42,7 @@ export const commandHelp: CommandHelp[] = [
   },
   { name: 'panel list', usage: 'panel list', example: 'panel list', summary: 'list the panels to come' },
   { name: 'panel cancel', usage: 'panel cancel <id>', example: 'panel cancel P-4', summary: 'cancel a panel', chairsOnly: true },
+  { name: 'remind snooze', usage: 'remind snooze <id> <days>', example: 'remind snooze A-12 3', summary: "pause an action's reminders for some days" },
   { name: 'help', usage: 'help [command]', example: 'help action add', summary: 'list the commands, or explain one' },
 ];
 
@@ -72,7 +73,8 @@ export type Command =
   | { name: 'panel add'; date: string; time: string; kind: PanelKindName; title: string }
   | { name: 'panel add every'; ordinal: (typeof monthlyOrdinals)[number]; weekday: (typeof weekdays)[number]; time: string; kind: PanelKindName; title: string }
   | { name: 'panel list' }
-  | { name: 'panel cancel'; id: number };
+  | { name: 'panel cancel'; id: number }
+  | { name: 'remind snooze'; id: number; days: number };
 
 export type ParsedCommand = { ok: true; command: Command } | { ok: false; message: string };
 
@@ -239,6 +241,13 @@ const rules: Record<string, Rule> = {
     },
   },
   'panel list': { words: [], build: () => ({ name: 'panel list' }) },
+  'remind snooze': {
+    words: [
+      ['id', actionIdArg],
+      ['days', z.string().regex(/^([1-9]|[1-2]\d|30)$/, 'the days must be a whole number from 1 to 30').transform(Number)],
+    ],
+    build: (v) => ({ name: 'remind snooze', id: v.id as number, days: v.days as number }),
+  },
   'panel cancel': { words: [['id', panelIdArg]], build: (v) => ({ name: 'panel cancel', id: v.id as number }) },
 };
 
@@ -259,7 +268,12 @@ export function usageOf(name: string): string {
 
 export function parseCommand(text: string): ParsedCommand {
   if (text.length > maxCommandLength) {
-    return { ok: false, message: `That command is ${text.length} characters long; the limit is ${maxCommandLength}.` };
+    // Name the command and its own text limit, so a shortened retry is not refused again.
+    const [w1, w2, w3] = text.slice(0, 200).trim().split(/\s+/).map((w) => w.toLowerCase());
+    const named = [`${w1} ${w2} ${w3}`, `${w1} ${w2}`, `${w1}`].find((k) => Object.hasOwn(rules, k));
+    const rest = named ? rules[named]!.rest : undefined;
+    const textLimit = rest && named !== 'help' ? ` (and ${maxTextLength} for its ${rest[0]})` : '';
+    return { ok: false, message: `That command is ${text.length} characters long; the limit is ${maxCommandLength}${textLimit}.${named ? ` ${usageOf(named)}` : ''}` };
   }
   const tokens = [...text.matchAll(/\S+/g)].map((m) => ({ word: m[0], end: (m.index ?? 0) + m[0].length }));
   if (tokens.length === 0) return { ok: true, command: { name: 'help' } };
@@ -269,7 +283,7 @@ export function parseCommand(text: string): ParsedCommand {
   const name = [`${first} ${second} ${third}`, `${first} ${second}`, first!].find((candidate) => ruleOf(candidate)) ?? first!;
   const rule = ruleOf(name);
   if (!rule) {
-    if (first === 'action' || first === 'member' || first === 'panel') {
+    if (first === 'action' || first === 'member' || first === 'panel' || first === 'remind') {
       const subs = [...new Set(Object.keys(rules).filter((k) => k.startsWith(`${first} `)).map((k) => k.split(' ')[1]))];
       return { ok: false, message: `"${first} ${(tokens[1]?.word ?? '').slice(0, 40)}" is not a command. Try one of: ${subs.map((s) => `/dmm ${first} ${s}`).join(', ')}.` };
     }

@@ -21,6 +21,14 @@ class RecordingChat implements ChatPlatform {
     return Array.from({ length: this.parts }, (_, i) => ({ summary: `${agenda.meetingDate} part ${i + 1}${options.late ? ' late' : ''}`, payload: null }));
   }
 
+  reminderMessage(): OutgoingMessage {
+    throw new Error('not used by the agenda');
+  }
+
+  sendDirect(): Promise<string> {
+    throw new Error('not used by the agenda');
+  }
+
   async post(channel: string, message: OutgoingMessage, threadRef?: string): Promise<string> {
     if (this.delayMs) await new Promise((resolve) => setTimeout(resolve, this.delayMs));
     const failure = this.failures.shift();

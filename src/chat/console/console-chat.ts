@@ -4,7 +4,7 @@ import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import type { Agenda } from '../../domain/agenda.js';
 import { actionLine, renderAgendaText } from '../../domain/agenda-text.js';
-import type { ChatPlatform, OutgoingMessage, Reply } from '../../ports.js';
+import type { ChatPlatform, OutgoingMessage, Recipient, ReminderView, Reply } from '../../ports.js';
 
 export class ConsoleChat implements ChatPlatform {
   readonly name = 'console' as const;
@@ -22,6 +22,17 @@ export class ConsoleChat implements ChatPlatform {
     const text = String(message.payload);
     const banner = threadRef ? `── #${channel}, in thread ${threadRef} ──` : `── #${channel} ──`;
     this.output.write(`\n${banner}\n${text}\n`);
+    return ref;
+  }
+
+  reminderMessage(reminder: ReminderView): OutgoingMessage {
+    const lines = [reminder.heading, ...reminder.actions.map((a) => `  - ${actionLine(a)}`)];
+    return { summary: reminder.heading, payload: lines.join('\n') };
+  }
+
+  async sendDirect(recipient: Recipient, message: OutgoingMessage): Promise<string> {
+    const ref = `console-${++this.posted}`;
+    this.output.write(`\n── direct message to ${recipient.name || `member ${recipient.memberId}`} ──\n${String(message.payload)}\n`);
     return ref;
   }
 

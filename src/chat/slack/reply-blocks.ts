@@ -1,7 +1,7 @@
 // Renders command replies for Slack: text, agendas, and action cards with "Done" and "Update" buttons.
 import type { KnownBlock } from '@slack/types';
 import type { ActionView } from '../../domain/agenda.js';
-import type { Reply } from '../../ports.js';
+import type { OutgoingMessage, Reply, ReminderView } from '../../ports.js';
 import { agendaMessages, fit, slackLimits, type SlackMessagePayload } from './agenda-blocks.js';
 import { escapeMrkdwn } from './mrkdwn.js';
 
@@ -49,4 +49,14 @@ export function replyMessages(reply: Reply): SlackMessagePayload[] {
     messages.push({ text: text || cards.map((a) => a.id).join(', '), blocks });
   }
   return messages;
+}
+
+/** A reminder DM: the heading, then each action as a card with "Done" and "Update". */
+export function reminderMessage(reminder: ReminderView): OutgoingMessage {
+  const shown = reminder.actions.slice(0, maxCardsPerMessage);
+  const more = reminder.actions.length - shown.length;
+  const [first] = replyMessages({ visibility: 'private', text: reminder.heading, actions: shown });
+  const payload: SlackMessagePayload = first ?? { text: escapeMrkdwn(reminder.heading), blocks: [] };
+  if (more > 0) payload.blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `…and ${more} more: /dmm action list mine shows them all.` }] });
+  return { summary: reminder.heading, payload };
 }

@@ -9,7 +9,8 @@ import {
   type WebClientOptions,
 } from '@slack/web-api';
 import type { Agenda } from '../../domain/agenda.js';
-import { DeliveryError, type ChatPlatform, type OutgoingMessage } from '../../ports.js';
+import { DeliveryError, type ChatPlatform, type OutgoingMessage, type Recipient, type ReminderView } from '../../ports.js';
+import { reminderMessage } from './reply-blocks.js';
 import { agendaMessages, type SlackMessagePayload } from './agenda-blocks.js';
 
 export interface SlackApiSettings {
@@ -45,6 +46,7 @@ export function deliveryErrorOf(error: unknown): DeliveryError {
 export class SlackChat implements ChatPlatform {
   readonly name = 'slack' as const;
   readonly client: WebClient;
+  private readonly directChannels = new Map<string, string>();
 
   constructor(settings: SlackApiSettings, client?: WebClient) {
     this.client = client ?? new WebClient(settings.token, slackClientOptions(settings.apiUrl));
@@ -52,6 +54,26 @@ export class SlackChat implements ChatPlatform {
 
   agendaMessages(agenda: Agenda, options: { late: boolean }): OutgoingMessage[] {
     return agendaMessages(agenda, options);
+  }
+
+  reminderMessage(reminder: ReminderView): OutgoingMessage {
+    return reminderMessage(reminder);
+  }
+
+  /** A DM: conversations.open once per person (remembered), then chat.postMessage. */
+  async sendDirect(recipient: Recipient, message: OutgoingMessage): Promise<string> {
+    if (!recipient.slackUserId) throw new DeliveryError(`member ${recipient.memberId} has no Slack id`, 'permanent');
+    let channel = this.directChannels.get(recipient.slackUserId);
+    if (!channel) {
+      try {
+        const opened = await this.client.conversations.open({ users: recipient.slackUserId });
+        channel = opened.channel?.id ?? '';
+      } catch (error) {
+        throw deliveryErrorOf(error);
+      }
+      this.directChannels.set(recipient.slackUserId, channel);
+    }
+    return this.post(channel, message);
   }
 
   async post(channel: string, message: OutgoingMessage, threadRef?: string): Promise<string> {

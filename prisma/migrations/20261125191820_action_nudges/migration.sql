@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "action" ADD COLUMN     "last_nudged_on" DATE;

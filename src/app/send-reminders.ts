@@ -1,0 +1,229 @@
+// Use case: plan the reminders due at an instant, put them in the outbox, and send what is due,
+// exactly once across replicas, retries and restarts.
+import type { Logger } from 'pino';
+import { localDateOf } from '../domain/agenda-window.js';
+import { formatLocal } from '../domain/agenda-text.js';
+import { calendarOf, type Meeting } from '../domain/meeting.js';
+import { panelKindName, panelRef } from '../domain/panels.js';
+import { inWorkingHours, planReminders, type PlannedReminder, type ReminderPolicy } from '../domain/reminders.js';
+import { DeliveryError, type ChatPlatform, type Clock, type ReminderView } from '../ports.js';
+import { actionInclude, actionViewOf, dateOf, localDateOfRow } from '../store/actions.js';
+import { appendAudit } from '../store/audit.js';
+import type { Database } from '../store/database.js';
+import { claimDue, enqueue, markFailed, markRetry, markSent, type ClaimedMessage } from '../store/outbox.js';
+import { AdaptivePacer } from './pacer.js';
+
+export interface ReminderDeps {
+  db: Database;
+  chats: Map<string, ChatPlatform>;
+  clock: Clock;
+  log: Logger;
+  instanceId: string;
+  policy: ReminderPolicy;
+  maxAttempts?: number;
+  baseDelayMs?: number;
+  /** Sends in flight at once. */
+  concurrency?: number;
+  pacer?: AdaptivePacer;
+}
+
+/** A claim this old belongs to a process that died between claim and send. */
+export const reminderLeaseMs = 2 * 60_000;
+
+interface ReminderPayload {
+  kind: PlannedReminder['kind'] | 'failure';
+  actionIds: number[];
+  day: string;
+  panelId?: number;
+  daysBefore?: number;
+  failedKey?: string;
+}
+
+export async function planFor(db: Database, meeting: Meeting, now: Date, policy: ReminderPolicy): Promise<PlannedReminder[]> {
+  const [panels, actions, chairs] = await Promise.all([
+    db.prisma.panel.findMany({ where: { meetingKey: meeting.key, cancelledAt: null, startsAt: { gt: now } }, select: { id: true, startsAt: true } }),
+    db.prisma.action.findMany({
+      where: { meetingKey: meeting.key, status: 'open', owner: { active: true } },
+      select: { id: true, ownerId: true, dueOn: true, snoozedUntil: true, lastNudgedOn: true },
+    }),
+    db.prisma.member.findMany({ where: { role: 'chair', active: true }, select: { id: true } }),
+  ]);
+  return planReminders({
+    now,
+    timeZone: meeting.timeZone,
+    calendar: calendarOf(meeting),
+    policy,
+    panels,
+    openActions: actions.map((a) => ({
+      id: a.id,
+      ownerId: a.ownerId,
+      dueOn: localDateOfRow(a.dueOn),
+      snoozedUntil: a.snoozedUntil ? localDateOfRow(a.snoozedUntil) : null,
+      lastNudgedOn: a.lastNudgedOn ? localDateOfRow(a.lastNudgedOn) : null,
+    })),
+    chairIds: chairs.map((c) => c.id),
+  });
+}
+
+export interface RunSummary {
+  planned: number;
+  enqueued: number;
+  sent: number;
+  retried: number;
+  failed: number;
+}
+
+export async function runReminders(deps: ReminderDeps, meetings: Meeting[]): Promise<RunSummary> {
+  const { db, clock } = deps;
+  const summary: RunSummary = { planned: 0, enqueued: 0, sent: 0, retried: 0, failed: 0 };
+  for (const meeting of meetings) {
+    const plan = await planFor(db, meeting, clock.now(), deps.policy);
+    summary.planned += plan.length;
+    summary.enqueued += await enqueue(
+      db.prisma,
+      plan.map((r) => ({
+        key: `${meeting.key}|${r.key}`,
+        kind: r.kind,
+        meetingKey: meeting.key,
+        recipient: String(r.recipientId),
+        payload: { kind: r.kind, actionIds: r.actionIds, day: r.day, ...(r.panelId ? { panelId: r.panelId, daysBefore: r.daysBefore } : {}) },
+      })),
+      clock.now(),
+    );
+  }
+  const pacer = deps.pacer ?? new AdaptivePacer(() => clock.now().getTime());
+  const byKey = new Map(meetings.map((m) => [m.key, m]));
+  const concurrency = deps.concurrency ?? 8;
+  for (;;) {
+    const claimed = await claimDue(db.prisma, deps.instanceId, clock.now(), reminderLeaseMs, concurrency * 4, [...byKey.keys()]);
+    if (claimed.length === 0) {
+      // Messages held back a moment by a rate limit are finished in this run, not the next tick's.
+      const soon = await db.prisma.outboxMessage.findFirst({
+        where: { meetingKey: { in: [...byKey.keys()] }, status: 'pending', notBefore: { lte: new Date(clock.now().getTime() + 30_000) } },
+        orderBy: { notBefore: 'asc' },
+        select: { notBefore: true },
+      });
+      if (!soon) break;
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, soon.notBefore.getTime() - clock.now().getTime())));
+      continue;
+    }
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: Math.min(concurrency, claimed.length) }, async () => {
+        while (next < claimed.length) {
+          const message = claimed[next++]!;
+          const outcome = await deliverOne(deps, byKey.get(message.meetingKey)!, message, pacer);
+          summary[outcome]++;
+        }
+      }),
+    );
+  }
+  return summary;
+}
+
+async function deliverOne(deps: ReminderDeps, meeting: Meeting, message: ClaimedMessage, pacer: AdaptivePacer): Promise<'sent' | 'retried' | 'failed'> {
+  const { db, clock, log, instanceId } = deps;
+  const payload = message.payload as ReminderPayload;
+  const now = clock.now();
+  const calendar = calendarOf(meeting);
+  if (!inWorkingHours(now, meeting.timeZone, calendar, deps.policy)) {
+    // Never at night or at the weekend: it waits for the next working morning.
+    await markRetry(db.prisma, message.id, instanceId, new Date(now.getTime() + 15 * 60_000), 'outside working hours');
+    return 'retried';
+  }
+  const chat = deps.chats.get(meeting.platform);
+  const recipient = await db.prisma.member.findUnique({ where: { id: Number(message.recipient) } });
+  if (!chat || !recipient || !recipient.active) {
+    await markFailed(db.prisma, message.id, instanceId, !chat ? `no chat platform for ${meeting.key}` : 'the recipient is no longer a member');
+    return 'failed';
+  }
+  const view = await reminderView(db, meeting, payload, now, deps.policy);
+  if (view.actions.length === 0 && payload.kind !== 'failure') {
+    // Everything in it was closed since it was planned: nothing to say.
+    await markSent(db.prisma, message.id, instanceId, 'nothing-left', now);
+    return 'sent';
+  }
+  try {
+    await pacer.turn();
+    const ref = await chat.sendDirect(
+      { memberId: recipient.id, name: recipient.displayName, slackUserId: recipient.slackUserId, teamsUserId: recipient.teamsUserId },
+      chat.reminderMessage(view),
+    );
+    await db.prisma.$transaction(async (tx) => {
+      await markSent(tx, message.id, instanceId, ref, clock.now());
+      if (payload.kind === 'nudge') {
+        await tx.action.updateMany({ where: { id: { in: payload.actionIds } }, data: { lastNudgedOn: dateOf(payload.day) } });
+      }
+      await appendAudit(tx, {
+        actor: `bot:${instanceId}`,
+        action: 'reminder.sent',
+        subject: message.key,
+        channel: `${meeting.platform}:direct`,
+        reason: `${payload.kind} reminder`,
+        details: { recipient: recipient.id, actions: view.actions.length },
+      });
+    });
+    return 'sent';
+  } catch (error) {
+    const failure = error instanceof DeliveryError ? error : new DeliveryError((error as Error)?.message ?? String(error), 'transient');
+    if (failure.kind === 'rate-limited') {
+      const wait = failure.retryAfterMs ?? 1_000;
+      pacer.rateLimited(wait);
+      await markRetry(db.prisma, message.id, instanceId, new Date(clock.now().getTime() + wait), failure.message);
+      return 'retried';
+    }
+    if (failure.kind === 'transient' && message.attempts < (deps.maxAttempts ?? 5)) {
+      const backoff = (deps.baseDelayMs ?? 2_000) * 2 ** (message.attempts - 1);
+      await markRetry(db.prisma, message.id, instanceId, new Date(clock.now().getTime() + backoff), failure.message);
+      return 'retried';
+    }
+    if (await markFailed(db.prisma, message.id, instanceId, failure.message)) {
+      log.warn({ outbox: message.id, kind: payload.kind }, 'reminder failed for good');
+      await reportFailure(deps, meeting, message);
+    }
+    return 'failed';
+  }
+}
+
+/** Chairs hear of a reminder that could not be delivered (but not of a failed failure report). */
+async function reportFailure(deps: ReminderDeps, meeting: Meeting, message: ClaimedMessage): Promise<void> {
+  if (message.kind === 'failure') return;
+  const chairs = await deps.db.prisma.member.findMany({ where: { role: 'chair', active: true }, select: { id: true } });
+  const payload = message.payload as ReminderPayload;
+  await enqueue(
+    deps.db.prisma,
+    chairs.map((chair) => ({
+      key: `${message.key}|failed|to:${chair.id}`,
+      kind: 'failure',
+      meetingKey: meeting.key,
+      recipient: String(chair.id),
+      payload: { kind: 'failure', actionIds: payload.actionIds, day: payload.day, failedKey: message.key },
+    })),
+    deps.clock.now(),
+  );
+}
+
+async function reminderView(db: Database, meeting: Meeting, payload: ReminderPayload, now: Date, policy: ReminderPolicy): Promise<ReminderView> {
+  const today = localDateOf(now, meeting.timeZone);
+  const rows = await db.prisma.action.findMany({ where: { id: { in: payload.actionIds }, status: 'open' }, include: actionInclude, orderBy: [{ dueOn: 'asc' }, { id: 'asc' }] });
+  const actions = rows.map((r) => actionViewOf(r, today));
+  let heading: string;
+  switch (payload.kind) {
+    case 'panel': {
+      const panel = payload.panelId ? await db.prisma.panel.findUnique({ where: { id: payload.panelId } }) : null;
+      const what = panel ? `${panel.title || panelKindName(panel.kind)} (${panelRef(panel.id)}) on ${formatLocal(panel.startsAt, meeting.timeZone)}` : 'the next panel';
+      heading = `Before ${what}: please report progress on your ${actions.length === 1 ? 'open action' : `${actions.length} open actions`}.`;
+      break;
+    }
+    case 'nudge':
+      heading = `${actions.length === 1 ? 'This action is' : `These ${actions.length} actions are`} overdue. Please close, update or re-date ${actions.length === 1 ? 'it' : 'them'}.`;
+      break;
+    case 'digest':
+      heading = `Chairs' digest: ${actions.length} action(s) overdue by more than ${policy.escalateAfterWorkingDays} working days.`;
+      break;
+    case 'failure':
+      heading = `A reminder could not be delivered (${payload.failedKey ?? 'unknown'}). The owner may not know their actions are due; please contact them.`;
+      break;
+  }
+  return { kind: payload.kind, heading, actions, timeZone: meeting.timeZone };
+}
