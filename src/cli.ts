@@ -280,10 +280,12 @@ async function agendaCommand(db: Database, config: Config, options: { date?: str
         posted: `Posted the agenda for ${day} to ${meeting.key}.`,
         'already-posted': `The agenda for ${day} was already posted to ${meeting.key}; nothing was sent.`,
         'in-progress': `Another dmm process is posting the agenda for ${day} to ${meeting.key} right now; nothing was sent.`,
+        'not-due': `The agenda for ${day} cannot be posted before its meeting time (${meeting.time} ${meeting.timeZone}): incidents reported until then belong on it. Nothing was sent.`,
         failed: `Could not post the agenda for ${day} to ${meeting.key}: ${outcome.outcome === 'failed' ? outcome.reason : ''}. It will be retried.`,
       };
-      (outcome.outcome === 'failed' ? process.stderr : process.stdout).write(`${messages[outcome.outcome]}\n`);
-      if (outcome.outcome === 'failed') code = 1;
+      const problem = outcome.outcome === 'failed' || outcome.outcome === 'not-due';
+      (problem ? process.stderr : process.stdout).write(`${messages[outcome.outcome]}\n`);
+      if (problem) code = 1;
       continue;
     }
     const agenda = await buildAgenda(db, meeting, day);

@@ -24,7 +24,8 @@ export async function withRetries<T>(send: () => Promise<T>, policy: RetryPolicy
       const failure = error instanceof DeliveryError ? error : new DeliveryError(String((error as Error)?.message ?? error), 'transient');
       if (failure.kind === 'permanent' || attempt >= policy.maxAttempts) throw failure;
       const backoff = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
-      await policy.sleep(failure.kind === 'rate-limited' ? Math.max(failure.retryAfterMs ?? backoff, 0) : backoff);
+      // A long Retry-After is capped too: every wait stays well inside the claim's lease.
+      await policy.sleep(failure.kind === 'rate-limited' ? Math.min(policy.maxDelayMs, Math.max(failure.retryAfterMs ?? backoff, 0)) : backoff);
     }
   }
 }

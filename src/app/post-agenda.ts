@@ -30,17 +30,21 @@ export type PostAgendaOutcome =
   | { outcome: 'posted'; messageRef: string; parts: number; late: boolean }
   | { outcome: 'already-posted'; messageRef: string | null }
   | { outcome: 'in-progress' }
+  | { outcome: 'not-due'; cutoff: Date }
   | { outcome: 'failed'; reason: string };
 
 export async function postAgenda(deps: PostAgendaDeps, meeting: Meeting, day: LocalDate): Promise<PostAgendaOutcome> {
   const { db, chat, clock, log, instanceId } = deps;
+  // Before the meeting time its window is still open: posting now would miss incidents and use up the day's one post.
+  const cutoff = cutoffOf(day, meeting.time, meeting.timeZone);
+  if (clock.now().getTime() < cutoff.getTime()) return { outcome: 'not-due', cutoff };
   const claim = await claimAgendaRun(db.prisma, meeting.key, day, instanceId, clock.now(), agendaClaimLeaseMs);
   if (claim.outcome === 'posted') return { outcome: 'already-posted', messageRef: claim.messageRef };
   if (claim.outcome === 'busy') return { outcome: 'in-progress' };
   const { run } = claim;
   try {
     let late = run.late;
-    if (run.partsPosted === 0 && clock.now().getTime() - cutoffOf(day, meeting.time, meeting.timeZone).getTime() > lateAfterMs) {
+    if (run.partsPosted === 0 && clock.now().getTime() - cutoff.getTime() > lateAfterMs) {
       late = true;
       await markLate(db.prisma, run.id);
     }

@@ -136,3 +136,20 @@ describe.each(databaseTargets)('postAgenda on $name', (target) => {
     expect(event).toMatchObject({ actor: 'bot:a', subject: day, channel: meeting.key });
   });
 });
+
+describe('postAgenda before the meeting time', () => {
+  it('posts nothing and claims nothing, so the day keeps its one post', async () => {
+    const db = await databaseTargets[0]!.create();
+    try {
+      const chat = new RecordingChat();
+      const clock = manualClock(new Date('2026-03-02T08:59:59Z'));
+      const outcome = await postAgenda({ db, chat, clock, log: pino({ level: 'silent' }), instanceId: 'early' }, meeting, day);
+      expect(outcome).toEqual({ outcome: 'not-due', cutoff: new Date('2026-03-02T09:00:00Z') });
+      expect(await postAgenda({ db, chat, clock, log: pino({ level: 'silent' }), instanceId: 'early' }, meeting, '2026-03-09')).toMatchObject({ outcome: 'not-due' });
+      expect(chat.posts).toHaveLength(0);
+      expect(await db.prisma.agendaRun.count()).toBe(0);
+    } finally {
+      await db.destroy();
+    }
+  });
+});
