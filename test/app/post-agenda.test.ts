@@ -56,7 +56,7 @@ describe.each(databaseTargets)('postAgenda on $name', (target) => {
     await db.prisma.agendaRun.deleteMany();
     chat = new RecordingChat();
     waits = [];
-    const retry: RetryPolicy = { maxAttempts: 4, baseDelayMs: 100, maxDelayMs: 1_000, sleep: async (ms) => void waits.push(ms) };
+    const retry: RetryPolicy = { maxAttempts: 4, baseDelayMs: 100, maxDelayMs: 5_000, sleep: async (ms) => void waits.push(ms) };
     deps = (instanceId, clock = manualClock(justAfterCutoff)) => ({ db, chat, clock, log: pino({ level: 'silent' }), instanceId, retry });
   });
 
