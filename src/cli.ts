@@ -56,6 +56,8 @@ function buildProgram(): Command {
     .description('run the bot (HTTP endpoints on PORT; embedded database unless DATABASE_URL is set)')
     .action(async () => {
       const config = loadConfig();
+      // On the console, the person at the terminal reads the meeting's output, not the bot's routine log.
+      if (!config.DMM_CHANNEL && !config.DMM_MEETINGS_FILE && !process.env.LOG_LEVEL) logger.level = 'warn';
       const bot = await startBot(config, logger);
       const where = bot.db.kind === 'embedded' ? `embedded database in ${bot.db.location}` : `PostgreSQL at ${bot.db.location}`;
       const channels = bot.meetings.map((m) => (m.platform === 'console' ? 'the console' : `${m.platform} channel ${m.channel}`)).join(', ');
