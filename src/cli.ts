@@ -7,7 +7,7 @@ import { handleCommand } from './app/handle-command.js';
 import { postAgenda, type PostAgendaOutcome } from './app/post-agenda.js';
 import { ConsoleChat } from './chat/console/console-chat.js';
 import { SlackChat } from './chat/slack/slack-chat.js';
-import { ConfigError, loadConfig, meetingsOf, reminderPolicyOf, type Config } from './config.js';
+import { ConfigError, environmentWithDotenv, loadConfig, meetingsOf, reminderPolicyOf, type Config } from './config.js';
 import { planFor, runReminders } from './app/send-reminders.js';
 import { agendaAsJson } from './domain/agenda.js';
 import { formatLocalDay, renderAgendaText } from './domain/agenda-text.js';
@@ -34,6 +34,13 @@ class UsageError extends Error {
 /** Errors whose message is written for the person at the terminal. */
 const userErrors = [ConfigError, StoreError, ImportFileError, StoreNotEmptyError, UsageError];
 
+/** The configuration, with the log level it sets. */
+function settings(): Config {
+  const config = loadConfig();
+  logger.level = config.LOG_LEVEL;
+  return config;
+}
+
 const cliActor = () => `cli:${os.userInfo().username}`;
 
 async function withDatabase<T>(config: Config, use: (db: Database) => Promise<T>): Promise<T> {
@@ -55,9 +62,9 @@ function buildProgram(): Command {
     .command('start')
     .description('run the bot (HTTP endpoints on PORT; embedded database unless DATABASE_URL is set)')
     .action(async () => {
-      const config = loadConfig();
+      const config = settings();
       // On the console, the person at the terminal reads the meeting's output, not the bot's routine log.
-      if (!config.DMM_CHANNEL && !config.DMM_MEETINGS_FILE && !process.env.LOG_LEVEL) logger.level = 'warn';
+      if (!config.DMM_CHANNEL && !config.DMM_MEETINGS_FILE && !environmentWithDotenv().LOG_LEVEL) logger.level = 'warn';
       const bot = await startBot(config, logger);
       const where = bot.db.kind === 'embedded' ? `embedded database in ${bot.db.location}` : `PostgreSQL at ${bot.db.location}`;
       const channels = bot.meetings.map((m) => (m.platform === 'console' ? 'the console' : `${m.platform} channel ${m.channel}`)).join(', ');
@@ -79,7 +86,7 @@ function buildProgram(): Command {
     .command('migrate')
     .description('apply pending migrations to the database (PostgreSQL: run before `dmm start`)')
     .action(async () => {
-      const config = loadConfig();
+      const config = settings();
       if (config.DATABASE_URL) {
         const applied = await migratePostgres(config.DATABASE_URL);
         process.stdout.write(applied.length ? `Applied ${applied.length} migration(s): ${applied.join(', ')}\n` : 'The database is up to date.\n');
@@ -117,7 +124,7 @@ function buildProgram(): Command {
     .option('--post', "post it to the meeting's channel (once per meeting and day)")
     .option('--meeting <key>', 'the meeting, by key (default: every configured meeting)')
     .action(async (options: { date?: string; json?: boolean; post?: boolean; meeting?: string }) => {
-      const config = loadConfig();
+      const config = settings();
       const code = await withDatabase(config, (db) => agendaCommand(db, config, options));
       process.exitCode = code;
     });
@@ -128,7 +135,7 @@ function buildProgram(): Command {
     .argument('<words...>', 'the panel command, e.g. add 2026-03-10 10:00 monthly-review')
     .option('--meeting <key>', 'the meeting, by key (default: the first configured meeting)')
     .action(async (words: string[], options: { meeting?: string }) => {
-      const config = loadConfig();
+      const config = settings();
       const meeting = meetingOf(config, options.meeting);
       const reply = await withDatabase(config, (db) =>
         handleCommand(db, { meeting, actor: actorOf('console', os.userInfo().username, null), now: (config.DMM_NOW ? clockStartingAt(config.DMM_NOW) : systemClock).now() }, `panel ${words.join(' ')}`),
@@ -150,7 +157,7 @@ function buildProgram(): Command {
     .description('print the reminders that are due at an instant, without sending anything')
     .option('--now <ISO>', 'the instant (default: now)')
     .action(async (options: { now?: string }) => {
-      const config = loadConfig();
+      const config = settings();
       const now = options.now ? nowOption(options.now) : new Date();
       await withDatabase(config, async (db) => {
         for (const meeting of meetingsOf(config)) {
@@ -165,7 +172,7 @@ function buildProgram(): Command {
     .description('send the reminders due at an instant (what the schedule runs every minute)')
     .option('--now <ISO>', 'the instant (default: now)')
     .action(async (options: { now?: string }) => {
-      const config = loadConfig();
+      const config = settings();
       const now = options.now ? nowOption(options.now) : undefined;
       const clock = now ? clockStartingAt(now) : config.DMM_NOW ? clockStartingAt(config.DMM_NOW) : systemClock;
       const summary = await withDatabase(config, async (db) => {
@@ -181,7 +188,7 @@ function buildProgram(): Command {
     .command('status')
     .description('reminders by status, and the ones that failed')
     .action(async () => {
-      const config = loadConfig();
+      const config = settings();
       await withDatabase(config, async (db) => {
         const counts = await db.prisma.outboxMessage.groupBy({ by: ['status'], _count: { _all: true } });
         const line = ['pending', 'claimed', 'sent', 'failed'].map((s) => `${s} ${counts.find((c) => c.status === s)?._count._all ?? 0}`).join(', ');
@@ -196,7 +203,7 @@ function buildProgram(): Command {
     .command('verify')
     .description('check the hash chain of the audit trail; report the first broken link')
     .action(async () => {
-      const config = loadConfig();
+      const config = settings();
       const result = await withDatabase(config, (db) => verifyAuditChain(db.prisma));
       if (result.ok) {
         process.stdout.write(`The audit trail is intact: ${result.events} events, every link checked.\n`);
@@ -213,7 +220,7 @@ function buildProgram(): Command {
     .requiredOption('--reason <text>', 'why the trail is exported (recorded in the trail)')
     .action(async (options: { since: string; out?: string; reason: string }) => {
       if (!isLocalDate(options.since)) throw new UsageError(`--since must be a date as YYYY-MM-DD, not "${options.since}"`);
-      const config = loadConfig();
+      const config = settings();
       const count = await withDatabase(config, (db) => exportAudit(db, new Date(`${options.since}T00:00:00Z`), options.out, cliActor(), options.reason));
       process.stderr.write(`Exported ${count} audit events since ${options.since}${options.out ? ` to ${options.out}` : ''}.\n`);
     });
@@ -224,7 +231,7 @@ function buildProgram(): Command {
       .command(`${type} <file>`)
       .description(`import ${type} from a CSV file (${columns}); rejected rows go to <file>.rejects.csv`)
       .action(async (file: string) => {
-        const config = loadConfig();
+        const config = settings();
         const summary = await withDatabase(config, (db) =>
           importRecordsFile(db, type, file, cliActor(), { showProgress: process.stderr.isTTY === true }),
         );
@@ -244,7 +251,7 @@ function buildProgram(): Command {
     .description('fill an empty store with data')
     .requiredOption('--demo', 'synthetic, obviously fictional demo data (two weeks of incidents, flags, actions, a panel)')
     .action(async () => {
-      const config = loadConfig();
+      const config = settings();
       const summary = await withDatabase(config, (db) => seedDemo(db, cliActor(), meetingsOf(config)[0]!.key));
       process.stdout.write(
         `Demo data: ${summary.incidents} incidents, ${summary.flags} flags, ${summary.members} members, ${summary.actions} open actions, ${summary.panels} panel.\n`,
