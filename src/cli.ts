@@ -1,4 +1,6 @@
 // The `dmm` command line: run the bot, migrate the store, import records, seed demo data.
+import { readFileSync } from 'node:fs';
+import { stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { Command, CommanderError } from 'commander';
 import { actorOf } from './app/actor.js';
@@ -22,7 +24,10 @@ import { logger } from './logger.js';
 import { importRecordsFile, type RecordType } from './app/import-records.js';
 import { seedDemo, StoreNotEmptyError } from './app/seed-demo.js';
 import { ImportFileError } from './ingest/csv-import.js';
-import { instanceName, startBot } from './main.js';
+import { instanceName, startBot, teamsSettingsOf } from './main.js';
+import { createTeamsAdapter } from './chat/teams/teams-app.js';
+import { manifestVersion, teamsAppPackage } from './chat/teams/app-package.js';
+import express from 'express';
 import { migratePostgres, openDatabase, StoreError, type Database } from './store/database.js';
 import { createMigration, pendingSchemaChanges } from './store/migrations.js';
 
@@ -178,7 +183,7 @@ function buildProgram(): Command {
       const summary = await withDatabase(config, async (db) => {
         const meetings = meetingsOf(config);
         const chats = new Map<string, ChatPlatform>();
-        for (const meeting of meetings) if (!chats.has(meeting.platform)) chats.set(meeting.platform, await chatFor(meeting, config));
+        for (const meeting of meetings) if (!chats.has(meeting.platform)) chats.set(meeting.platform, await chatFor(meeting, config, db));
         return runReminders({ db, chats, clock, log: logger, instanceId: instanceName(), policy: reminderPolicyOf(config) }, meetings);
       });
       process.stdout.write(`Reminders: ${summary.planned} due, ${summary.enqueued} new, ${summary.sent} sent, ${summary.retried} to retry, ${summary.failed} failed.\n`);
@@ -196,6 +201,24 @@ function buildProgram(): Command {
         const failed = await db.prisma.outboxMessage.findMany({ where: { status: 'failed' }, orderBy: { id: 'asc' }, take: 100 });
         for (const f of failed) process.stdout.write(`  failed: ${f.key} (to member ${f.recipient}, ${f.attempts} attempt(s)): ${f.lastError ?? ''}\n`);
       });
+    });
+
+  program
+    .command('teams')
+    .description('Microsoft Teams')
+    .command('package')
+    .description('write the Teams app package (manifest.json and icons, validated against Microsoft\'s schema) for a Teams admin to upload')
+    .option('--out <file>', 'where to write the zip', 'dmm-bot-teams.zip')
+    .action(async (options: { out: string }) => {
+      const config = settings();
+      if (!config.TEAMS_CLIENT_ID) throw new UsageError('TEAMS_CLIENT_ID must be set: the package names the bot by its Microsoft app id.');
+      if (!config.DMM_PUBLIC_URL) throw new UsageError('DMM_PUBLIC_URL must be set: the https:// address that serves the bot (its valid domain).');
+      const existing = await stat(options.out).catch(() => undefined);
+      if (existing?.isDirectory()) throw new UsageError(`--out ${options.out} is a folder; name a file such as dmm-bot-teams.zip.`);
+      const result = await teamsAppPackage({ botId: config.TEAMS_CLIENT_ID, publicUrl: config.DMM_PUBLIC_URL, name: 'dmm-bot', version: packageVersion() });
+      if (!result.validation.ok) throw new UsageError(`The manifest does not validate: ${result.validation.errors.join('; ')}`);
+      await writeFile(options.out, result.zip);
+      process.stdout.write(`Wrote ${options.out} (manifest v${manifestVersion}, validated against Microsoft's schema). Upload it in the Teams admin centre: Teams apps → Manage apps → Upload new app.\n`);
     });
 
   const audit = program.command('audit').description('the audit trail, for information governance');
@@ -283,7 +306,7 @@ async function agendaCommand(db: Database, config: Config, options: { date?: str
       continue;
     }
     if (options.post) {
-      const chat = await chatFor(meeting, config);
+      const chat = await chatFor(meeting, config, db);
       const outcome = await postAgenda({ db, chat, clock, log: logger, instanceId: instanceName() }, meeting, day);
       const messages: Record<PostAgendaOutcome['outcome'], string> = {
         posted: `Posted the agenda for ${day} to ${meeting.key}.`,
@@ -308,6 +331,10 @@ async function agendaCommand(db: Database, config: Config, options: { date?: str
   return code;
 }
 
+function packageVersion(): string {
+  return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+}
+
 function meetingOf(config: Config, key: string | undefined): Meeting {
   const all = meetingsOf(config);
   const meeting = key ? all.find((m) => m.key === key) : all[0];
@@ -315,9 +342,15 @@ function meetingOf(config: Config, key: string | undefined): Meeting {
   return meeting;
 }
 
-async function chatFor(meeting: Meeting, config: Config): Promise<ChatPlatform> {
+async function chatFor(meeting: Meeting, config: Config, db: Database): Promise<ChatPlatform> {
   if (meeting.platform === 'slack' && config.SLACK_BOT_TOKEN) return new SlackChat({ token: config.SLACK_BOT_TOKEN, apiUrl: config.SLACK_API_URL });
   if (meeting.platform === 'console') return new ConsoleChat(process.stdout);
+  if (meeting.platform === 'teams') {
+    // Sending only: the adapter's inbound routes sit on an app that never listens.
+    const teams = createTeamsAdapter(teamsSettingsOf(config), [meeting], { db, clock: systemClock, log: logger, expressApp: express() });
+    await teams.start();
+    return teams.chat;
+  }
   throw new UsageError(`No credentials for ${meeting.platform}: cannot post to ${meeting.key}`);
 }
 

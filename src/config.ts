@@ -38,6 +38,7 @@ const dateList = z
   .string()
   .transform((value) => value.split(',').map((d) => d.trim()).filter(Boolean))
   .pipe(z.array(z.iso.date({ error: 'must be a comma-separated list of dates as YYYY-MM-DD' })));
+const guidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const textList = z.string().transform((value) => value.split(',').map((d) => d.trim()).filter(Boolean));
 const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' });
 
@@ -98,6 +99,17 @@ export const configSchema = z.object({
   SLACK_APP_TOKEN: z.preprocess(emptyAsUndefined, z.string().trim().startsWith('xapp-', 'must be an app-level token starting xapp-').optional()),
   SLACK_API_URL: z.preprocess(emptyAsUndefined, httpUrl.optional()),
   SLACK_TEAM_IDS: z.preprocess(emptyAsUndefined, textList.default([])),
+  DMM_TEAMS_CHANNEL: z.preprocess(
+    emptyAsUndefined,
+    z.string().trim().regex(/^19:[^\s;]+@thread\.(tacv2|skype)$/, "must be a Teams channel's conversation id such as 19:abc…@thread.tacv2").optional(),
+  ),
+  TEAMS_CLIENT_ID: z.preprocess(emptyAsUndefined, z.string().trim().regex(guidPattern, "must be the bot's Microsoft app (client) id, a GUID").optional()),
+  TEAMS_CLIENT_SECRET: z.preprocess(emptyAsUndefined, z.string().min(8, "must be the bot's client secret").optional()),
+  TEAMS_TENANT_ID: z.preprocess(emptyAsUndefined, z.string().trim().regex(guidPattern, 'must be the Microsoft 365 tenant id, a GUID').optional()),
+  TEAMS_SERVICE_URL: z.preprocess(emptyAsUndefined, httpUrl.default('https://smba.trafficmanager.net/teams/')),
+  TEAMS_OPENID_METADATA_URL: z.preprocess(emptyAsUndefined, httpUrl.default('https://login.botframework.com/v1/.well-known/openidconfiguration')),
+  TEAMS_TOKEN_URL: z.preprocess(emptyAsUndefined, httpUrl.optional()),
+  DMM_PUBLIC_URL: z.preprocess(emptyAsUndefined, z.url({ protocol: /^https$/, error: 'must be the https:// address that serves the bot, such as https://dmm.example.org' }).optional()),
   LOG_LEVEL: z.preprocess(
     emptyAsUndefined,
     z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -115,6 +127,15 @@ export const configSchema = z.object({
   }
   if (slackCredentials && !config.DMM_CHANNEL && !config.DMM_MEETINGS_FILE) {
     ctx.addIssue({ code: 'custom', path: ['DMM_CHANNEL'], message: 'is required with SLACK_BOT_TOKEN: the id of the meeting\'s Slack channel' });
+  }
+  const teamsCredentials = [config.TEAMS_CLIENT_ID, config.TEAMS_CLIENT_SECRET, config.TEAMS_TENANT_ID];
+  if (teamsCredentials.some(Boolean) && !teamsCredentials.every(Boolean)) {
+    for (const [name, value] of [['TEAMS_CLIENT_ID', config.TEAMS_CLIENT_ID], ['TEAMS_CLIENT_SECRET', config.TEAMS_CLIENT_SECRET], ['TEAMS_TENANT_ID', config.TEAMS_TENANT_ID]] as const) {
+      if (!value) ctx.addIssue({ code: 'custom', path: [name], message: 'is required with the other Teams settings (TEAMS_CLIENT_ID, TEAMS_CLIENT_SECRET, TEAMS_TENANT_ID)' });
+    }
+  }
+  if (config.DMM_TEAMS_CHANNEL && !teamsCredentials.every(Boolean)) {
+    ctx.addIssue({ code: 'custom', path: ['DMM_TEAMS_CHANNEL'], message: 'names a Teams channel, so TEAMS_CLIENT_ID, TEAMS_CLIENT_SECRET and TEAMS_TENANT_ID are required' });
   }
   const both = config.DMM_EXTRA_HOLIDAYS.filter((d) => config.DMM_NOT_HOLIDAYS.includes(d));
   if (both.length) ctx.addIssue({ code: 'custom', path: ['DMM_NOT_HOLIDAYS'], message: `lists ${both.join(', ')}, also in DMM_EXTRA_HOLIDAYS` });
@@ -208,15 +229,26 @@ export function meetingsOf(config: Config): Meeting[] {
     }));
     const problems = meetings.flatMap((m, i) => [
       ...(m.platform === 'slack' && !config.SLACK_BOT_TOKEN ? [`DMM_MEETINGS_FILE ${file}: meetings.${i}: a Slack meeting needs SLACK_BOT_TOKEN`] : []),
+      ...(m.platform === 'teams' && !config.TEAMS_CLIENT_ID ? [`DMM_MEETINGS_FILE ${file}: meetings.${i}: a Teams meeting needs TEAMS_CLIENT_ID, TEAMS_CLIENT_SECRET and TEAMS_TENANT_ID`] : []),
       ...(meetings.findIndex((other) => other.key === m.key) !== i ? [`DMM_MEETINGS_FILE ${file}: meetings.${i}: ${m.key} is listed twice`] : []),
     ]);
     if (problems.length) throw new ConfigError(problems);
     return meetings;
   }
+  const meetings: Meeting[] = [];
   if (config.DMM_CHANNEL) {
-    return [{ key: meetingKey('slack', config.DMM_CHANNEL), name: config.DMM_MEETING_NAME, platform: 'slack', channel: config.DMM_CHANNEL, ...defaults }];
+    meetings.push({ key: meetingKey('slack', config.DMM_CHANNEL), name: config.DMM_MEETING_NAME, platform: 'slack', channel: config.DMM_CHANNEL, ...defaults });
   }
+  if (config.DMM_TEAMS_CHANNEL) {
+    meetings.push({ key: meetingKey('teams', config.DMM_TEAMS_CHANNEL), name: config.DMM_MEETING_NAME, platform: 'teams', channel: config.DMM_TEAMS_CHANNEL, ...defaults });
+  }
+  if (meetings.length > 0) return meetings;
   return [{ key: meetingKey('console', 'console'), name: config.DMM_MEETING_NAME, platform: 'console', channel: 'console', ...defaults }];
+}
+
+/** The bot's outgoing token endpoint: TEAMS_TOKEN_URL, or the tenant's Microsoft identity platform endpoint. */
+export function teamsTokenUrlOf(config: Config): string {
+  return config.TEAMS_TOKEN_URL ?? `https://login.microsoftonline.com/${config.TEAMS_TENANT_ID}/oauth2/v2.0/token`;
 }
 
 export function reminderPolicyOf(config: Config): ReminderPolicy {

@@ -11,7 +11,8 @@ import { postAgenda } from './app/post-agenda.js';
 import type { RetryPolicy } from './app/deliver.js';
 import { ConsoleChat, readConsoleCommands } from './chat/console/console-chat.js';
 import { createSlackAdapter, type SlackAdapter } from './chat/slack/slack-app.js';
-import { meetingsOf, reminderPolicyOf, type Config } from './config.js';
+import { meetingsOf, reminderPolicyOf, teamsTokenUrlOf, type Config } from './config.js';
+import { createTeamsAdapter, type TeamsSettings } from './chat/teams/teams-app.js';
 import { runReminders } from './app/send-reminders.js';
 import { startReminderSchedule } from './scheduler/reminder-scheduler.js';
 import type { ChatPlatformName, Meeting } from './domain/meeting.js';
@@ -49,6 +50,20 @@ export function httpApp(db: Database, config: Pick<Config, 'DMM_INGEST_TOKEN'>, 
   return app;
 }
 
+export function teamsSettingsOf(config: Config): TeamsSettings {
+  if (!config.TEAMS_CLIENT_ID || !config.TEAMS_CLIENT_SECRET || !config.TEAMS_TENANT_ID) {
+    throw new Error('a Teams meeting is configured without TEAMS_CLIENT_ID, TEAMS_CLIENT_SECRET and TEAMS_TENANT_ID');
+  }
+  return {
+    clientId: config.TEAMS_CLIENT_ID,
+    clientSecret: config.TEAMS_CLIENT_SECRET,
+    tenantId: config.TEAMS_TENANT_ID,
+    serviceUrl: config.TEAMS_SERVICE_URL,
+    openIdMetadataUrl: config.TEAMS_OPENID_METADATA_URL,
+    tokenUrl: teamsTokenUrlOf(config),
+  };
+}
+
 export function instanceName(): string {
   return `${os.hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
 }
@@ -83,6 +98,12 @@ export async function startBot(config: Config, log: Logger, options: BotOptions 
       await slack.start();
       stops.push(() => slack?.stop());
       platforms.set('slack', slack.chat);
+    }
+
+    if (meetings.some((m) => m.platform === 'teams')) {
+      const teams = createTeamsAdapter(teamsSettingsOf(config), meetings, { db, clock, log, expressApp: app });
+      await teams.start();
+      platforms.set('teams', teams.chat);
     }
 
     const consoleMeeting = meetings.find((m) => m.platform === 'console');

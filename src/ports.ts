@@ -44,7 +44,7 @@ export interface Reply {
 
 /** A private message to one member: their actions before a panel, overdue ones, or the chairs' digest. */
 export interface ReminderView {
-  kind: ReminderKind | 'failure';
+  kind: ReminderKind | 'failure' | 'fallback';
   heading: string;
   actions: ActionView[];
   timeZone: string;
@@ -58,6 +58,11 @@ export interface Recipient {
   teamsUserId: string | null;
 }
 
+export interface DirectDelivery {
+  ref: string;
+  via: 'direct' | 'channel';
+}
+
 export interface ChatPlatform {
   readonly name: ChatPlatformName;
   /** The agenda as this platform's messages, each within its limits; the first opens the thread. */
@@ -65,6 +70,9 @@ export interface ChatPlatform {
   /** Posts to a channel, in a thread when `threadRef` is given; returns the new message's reference. */
   post(channel: string, message: OutgoingMessage, threadRef?: string): Promise<string>;
   reminderMessage(reminder: ReminderView): OutgoingMessage;
-  /** Sends a private message to one member; returns its reference. */
-  sendDirect(recipient: Recipient, message: OutgoingMessage): Promise<string>;
+  /**
+   * Sends a private message to one member. Where the platform refuses a private message (Teams, when
+   * the app is not installed for them), it may post in `fallbackChannel` with a mention instead.
+   */
+  sendDirect(recipient: Recipient, message: OutgoingMessage, fallbackChannel?: string): Promise<DirectDelivery>;
 }

@@ -31,7 +31,7 @@ export interface ReminderDeps {
 export const reminderLeaseMs = 2 * 60_000;
 
 interface ReminderPayload {
-  kind: PlannedReminder['kind'] | 'failure';
+  kind: PlannedReminder['kind'] | 'failure' | 'fallback';
   actionIds: number[];
   day: string;
   panelId?: number;
@@ -138,19 +138,20 @@ async function deliverOne(deps: ReminderDeps, meeting: Meeting, message: Claimed
     return 'failed';
   }
   const view = await reminderView(db, meeting, payload, now, deps.policy);
-  if (view.actions.length === 0 && payload.kind !== 'failure') {
+  if (view.actions.length === 0 && payload.kind !== 'failure' && payload.kind !== 'fallback') {
     // Everything in it was closed since it was planned: nothing to say.
     await markSent(db.prisma, message.id, instanceId, 'nothing-left', now);
     return 'sent';
   }
   try {
     await pacer.turn();
-    const ref = await chat.sendDirect(
+    const delivery = await chat.sendDirect(
       { memberId: recipient.id, name: recipient.displayName, slackUserId: recipient.slackUserId, teamsUserId: recipient.teamsUserId },
       chat.reminderMessage(view),
+      meeting.channel,
     );
     await db.prisma.$transaction(async (tx) => {
-      await markSent(tx, message.id, instanceId, ref, clock.now());
+      await markSent(tx, message.id, instanceId, delivery.via === 'channel' ? `channel:${delivery.ref}` : delivery.ref, clock.now());
       if (payload.kind === 'nudge') {
         await tx.action.updateMany({ where: { id: { in: payload.actionIds } }, data: { lastNudgedOn: dateOf(payload.day) } });
       }
@@ -160,9 +161,10 @@ async function deliverOne(deps: ReminderDeps, meeting: Meeting, message: Claimed
         subject: message.key,
         channel: `${meeting.platform}:direct`,
         reason: `${payload.kind} reminder`,
-        details: { recipient: recipient.id, actions: view.actions.length },
+        details: { recipient: recipient.id, actions: view.actions.length, via: delivery.via },
       });
     });
+    if (delivery.via === 'channel') await tellChairs(deps, meeting, message, 'channel');
     return 'sent';
   } catch (error) {
     const failure = error instanceof DeliveryError ? error : new DeliveryError((error as Error)?.message ?? String(error), 'transient');
@@ -179,25 +181,28 @@ async function deliverOne(deps: ReminderDeps, meeting: Meeting, message: Claimed
     }
     if (await markFailed(db.prisma, message.id, instanceId, failure.message)) {
       log.warn({ outbox: message.id, kind: payload.kind }, 'reminder failed for good');
-      await reportFailure(deps, meeting, message);
+      await tellChairs(deps, meeting, message, 'failure');
     }
     return 'failed';
   }
 }
 
-/** Chairs hear of a reminder that could not be delivered (but not of a failed failure report). */
-async function reportFailure(deps: ReminderDeps, meeting: Meeting, message: ClaimedMessage): Promise<void> {
-  if (message.kind === 'failure') return;
+/**
+ * Chairs hear of a reminder that could not be delivered, or that went to the meeting channel because
+ * its owner could not be messaged privately (but not of a failed notice to themselves).
+ */
+async function tellChairs(deps: ReminderDeps, meeting: Meeting, message: ClaimedMessage, what: 'failure' | 'channel'): Promise<void> {
+  if (message.kind === 'failure' || message.kind === 'fallback') return;
   const chairs = await deps.db.prisma.member.findMany({ where: { role: 'chair', active: true }, select: { id: true } });
   const payload = message.payload as ReminderPayload;
   await enqueue(
     deps.db.prisma,
     chairs.map((chair) => ({
-      key: `${message.key}|failed|to:${chair.id}`,
-      kind: 'failure',
+      key: `${message.key}|${what === 'failure' ? 'failed' : 'in-channel'}|to:${chair.id}`,
+      kind: what === 'failure' ? 'failure' : 'fallback',
       meetingKey: meeting.key,
       recipient: String(chair.id),
-      payload: { kind: 'failure', actionIds: payload.actionIds, day: payload.day, failedKey: message.key },
+      payload: { kind: what === 'failure' ? 'failure' : 'fallback', actionIds: payload.actionIds, day: payload.day, failedKey: message.key },
     })),
     deps.clock.now(),
   );
@@ -223,6 +228,9 @@ async function reminderView(db: Database, meeting: Meeting, payload: ReminderPay
       break;
     case 'failure':
       heading = `A reminder could not be delivered (${payload.failedKey ?? 'unknown'}). The owner may not know their actions are due; please contact them.`;
+      break;
+    case 'fallback':
+      heading = `A reminder went to the meeting channel with a mention, because its owner could not be messaged privately (${payload.failedKey ?? 'unknown'}): the app may not be installed for them.`;
       break;
   }
   return { kind: payload.kind, heading, actions, timeZone: meeting.timeZone };

@@ -42,3 +42,21 @@ export async function ensureChairs(prisma: PrismaClient, chairs: PlatformUser[])
     }
   }
 }
+
+/** Where the bot's personal chat with a Teams member is, once known. */
+export interface PersonalChats {
+  get(teamsUserId: string): Promise<string | undefined>;
+  set(teamsUserId: string, chatId: string): Promise<void>;
+}
+
+export function personalChatsIn(prisma: PrismaClient): PersonalChats {
+  return {
+    async get(teamsUserId) {
+      const member = await prisma.member.findFirst({ where: { teamsUserId }, select: { teamsChatId: true } });
+      return member?.teamsChatId ?? undefined;
+    },
+    async set(teamsUserId, chatId) {
+      await prisma.member.updateMany({ where: { teamsUserId }, data: { teamsChatId: chatId } });
+    },
+  };
+}

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { RetryPolicy } from '../../src/app/deliver.js';
 import { agendaClaimLeaseMs, postAgenda, type PostAgendaDeps } from '../../src/app/post-agenda.js';
 import type { Agenda } from '../../src/domain/agenda.js';
-import { DeliveryError, type ChatPlatform, type OutgoingMessage } from '../../src/ports.js';
+import { DeliveryError, type ChatPlatform, type DirectDelivery, type OutgoingMessage } from '../../src/ports.js';
 import { manualClock } from '../../src/scheduler/clock.js';
 import { databaseTargets, type TestDatabase } from '../support/databases.js';
 import { testMeeting } from '../support/meetings.js';
@@ -25,7 +25,7 @@ class RecordingChat implements ChatPlatform {
     throw new Error('not used by the agenda');
   }
 
-  sendDirect(): Promise<string> {
+  sendDirect(): Promise<DirectDelivery> {
     throw new Error('not used by the agenda');
   }
 

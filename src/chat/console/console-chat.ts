@@ -4,7 +4,7 @@ import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import type { Agenda } from '../../domain/agenda.js';
 import { actionLine, renderAgendaText } from '../../domain/agenda-text.js';
-import type { ChatPlatform, OutgoingMessage, Recipient, ReminderView, Reply } from '../../ports.js';
+import type { ChatPlatform, DirectDelivery, OutgoingMessage, Recipient, ReminderView, Reply } from '../../ports.js';
 
 export class ConsoleChat implements ChatPlatform {
   readonly name = 'console' as const;
@@ -30,10 +30,10 @@ export class ConsoleChat implements ChatPlatform {
     return { summary: reminder.heading, payload: lines.join('\n') };
   }
 
-  async sendDirect(recipient: Recipient, message: OutgoingMessage): Promise<string> {
+  async sendDirect(recipient: Recipient, message: OutgoingMessage): Promise<DirectDelivery> {
     const ref = `console-${++this.posted}`;
     this.output.write(`\n── direct message to ${recipient.name || `member ${recipient.memberId}`} ──\n${String(message.payload)}\n`);
-    return ref;
+    return { ref, via: 'direct' };
   }
 
   renderReply(reply: Reply): string {

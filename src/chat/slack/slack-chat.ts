@@ -9,7 +9,7 @@ import {
   type WebClientOptions,
 } from '@slack/web-api';
 import type { Agenda } from '../../domain/agenda.js';
-import { DeliveryError, type ChatPlatform, type OutgoingMessage, type Recipient, type ReminderView } from '../../ports.js';
+import { DeliveryError, type ChatPlatform, type DirectDelivery, type OutgoingMessage, type Recipient, type ReminderView } from '../../ports.js';
 import { reminderMessage } from './reply-blocks.js';
 import { agendaMessages, type SlackMessagePayload } from './agenda-blocks.js';
 
@@ -61,7 +61,7 @@ export class SlackChat implements ChatPlatform {
   }
 
   /** A DM: conversations.open once per person (remembered), then chat.postMessage. */
-  async sendDirect(recipient: Recipient, message: OutgoingMessage): Promise<string> {
+  async sendDirect(recipient: Recipient, message: OutgoingMessage): Promise<DirectDelivery> {
     if (!recipient.slackUserId) throw new DeliveryError(`member ${recipient.memberId} has no Slack id`, 'permanent');
     let channel = this.directChannels.get(recipient.slackUserId);
     if (!channel) {
@@ -73,7 +73,7 @@ export class SlackChat implements ChatPlatform {
       }
       this.directChannels.set(recipient.slackUserId, channel);
     }
-    return this.post(channel, message);
+    return { ref: await this.post(channel, message), via: 'direct' };
   }
 
   async post(channel: string, message: OutgoingMessage, threadRef?: string): Promise<string> {
