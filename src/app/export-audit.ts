@@ -11,12 +11,20 @@ import { StoreError } from '../store/database.js';
 const columns = ['id', 'at', 'actor', 'action', 'subject', 'channel', 'reason', 'details', 'prev_hash', 'hash'];
 
 export async function exportAudit(db: Database, since: Date, outFile: string | undefined, actor: string, reason: string): Promise<number> {
+  let target: Writable = process.stdout;
   if (outFile) {
     const existing = await stat(outFile).catch(() => undefined);
     if (existing?.isDirectory()) throw new StoreError(`--out ${outFile} is a folder; name a file.`);
+    // Open the file first: an export that cannot be written must not be recorded as made.
+    const file = createWriteStream(outFile);
+    try {
+      await once(file, 'open');
+    } catch (error) {
+      throw new StoreError(`Cannot write --out ${outFile}: ${(error as { code?: string }).code ?? (error as Error).message}`);
+    }
+    target = file;
   }
   await db.prisma.$transaction((tx) => appendAudit(tx, { actor, action: 'audit.export', reason, details: { since: since.toISOString().slice(0, 10) } }));
-  const target: Writable = outFile ? createWriteStream(outFile) : process.stdout;
   const csv = stringify({ header: true, columns });
   csv.pipe(target);
   let count = 0;

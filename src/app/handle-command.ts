@@ -131,7 +131,7 @@ async function execute(db: Database, context: CommandContext, command: Command):
                 ? { kind: 'due' as const, due: command.due }
                 : { kind: 'cancel' as const, reason: command.reason };
       const result = await changeAction(db, meeting, actor, command.id, change, now);
-      if (!result.ok) return problem(result.message);
+      if (!result.ok) return problem(`${result.message} ${usageOf(command.name)}`);
       return { visibility: 'meeting', text: result.message, actions: [result.action] };
     }
     case 'review': {

@@ -285,7 +285,10 @@ export function parseCommand(text: string): ParsedCommand {
   if (!rule) {
     if (first === 'action' || first === 'member' || first === 'panel' || first === 'remind') {
       const subs = [...new Set(Object.keys(rules).filter((k) => k.startsWith(`${first} `)).map((k) => k.split(' ')[1]))];
-      return { ok: false, message: `"${first} ${(tokens[1]?.word ?? '').slice(0, 40)}" is not a command. Try one of: ${subs.map((s) => `/dmm ${first} ${s}`).join(', ')}.` };
+      return {
+        ok: false,
+        message: `"${first} ${(tokens[1]?.word ?? '').slice(0, 40)}" is not a command. Try one of: ${subs.map((s) => `/dmm ${first} ${s}`).join(', ')}. ${usageOf(`${first} ${subs[0]}`)}`,
+      };
     }
     return { ok: false, message: `Unknown command "${tokens[0]!.word.slice(0, 40)}". Try /dmm help for the list.` };
   }

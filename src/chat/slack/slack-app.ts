@@ -14,6 +14,7 @@ import type { Meeting } from '../../domain/meeting.js';
 import type { Clock, Reply } from '../../ports.js';
 import type { Database } from '../../store/database.js';
 import { findMember } from '../../store/members.js';
+import { appendAudit } from '../../store/audit.js';
 import { addActionId, type AddActionValue } from './agenda-blocks.js';
 import { actionDoneId, actionUpdateId, replyMessages } from './reply-blocks.js';
 import { SlackChat, slackClientOptions } from './slack-chat.js';
@@ -257,8 +258,10 @@ export function createSlackAdapter(
     await ack();
     try {
       const found = await place(body.team?.id, body.channel?.id);
-      if (!found.meeting) {
-        await respond({ response_type: 'ephemeral', replace_original: false, text: found.refusal });
+      const actor = await actorFor(body.user.id);
+      if (!found.meeting || !isMember(actor)) {
+        await refuse(db, actor, `slack:${body.channel?.id ?? ''}`, found.refusal ?? 'not a member: update form');
+        await respond({ response_type: 'ephemeral', replace_original: false, text: found.refusal ?? "Sorry, only members of this meeting can use dmm-bot. Ask the meeting's chair to add you." });
         return;
       }
       await client.views.open({ trigger_id: (body as { trigger_id: string }).trigger_id, view: updateActionView(found.meeting, (action as { value?: string }).value ?? '') });
@@ -275,14 +278,26 @@ export function createSlackAdapter(
       await ack({ response_action: 'errors', errors: { [fields.note]: found.refusal } });
       return;
     }
-    const actor = await actorFor(body.user.id);
-    const reply = await handleCommand(db, { meeting: found.meeting, actor, now: clock.now() }, `action update ${meta.id ?? ''} ${note}`);
-    if (reply.visibility === 'private') {
-      await ack({ response_action: 'errors', errors: { [fields.note]: reply.text.slice(0, 150) } });
-      return;
+    try {
+      const actor = await actorFor(body.user.id);
+      // A form submitted twice carries the same view id: the note is recorded once.
+      const already = await db.prisma.auditEvent.findFirst({ where: { action: 'form.update', subject: view.id } });
+      if (already) {
+        await ack();
+        return;
+      }
+      const reply = await handleCommand(db, { meeting: found.meeting, actor, now: clock.now() }, `action update ${meta.id ?? ''} ${note}`);
+      if (reply.visibility === 'private') {
+        await ack({ response_action: 'errors', errors: { [fields.note]: reply.text.slice(0, 150) } });
+        return;
+      }
+      await db.prisma.$transaction((tx) => appendAudit(tx, { actor: actor.id, action: 'form.update', subject: view.id, channel: found.meeting.key }));
+      await ack();
+      await deliver(reply, found.meeting, async () => ({}) as never);
+    } catch (error) {
+      log.error({ err: { message: (error as Error)?.message } }, 'update form failed');
+      await ack({ response_action: 'errors', errors: { [fields.note]: 'Sorry, that did not work. Nothing was changed; please try again.' } }).catch(() => {});
     }
-    await ack();
-    await deliver(reply, found.meeting, async () => ({}) as never);
   });
 
   return {
