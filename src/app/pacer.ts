@@ -1,10 +1,11 @@
-// Paces sends to what the platform allows: unlimited until the first 429, then the rate observed
-// in the second before it, so a burst-and-wait cycle does not waste a second after every limit.
+// Paces sends to what the platform allows: unlimited until the first 429, then the rate that was
+// sent in the second before the refused request, easing back up while no further 429 comes.
 export class AdaptivePacer {
   private pausedUntil = 0;
   private intervalMs = 0;
   private nextSlot = 0;
   private readonly recent: number[] = [];
+  private successesSinceLimit = 0;
 
   constructor(private readonly now: () => number = Date.now) {}
 
@@ -16,18 +17,31 @@ export class AdaptivePacer {
       if (at <= t) {
         this.nextSlot = t + this.intervalMs;
         this.recent.push(t);
-        while (this.recent.length > 0 && this.recent[0]! < t - 1_000) this.recent.shift();
+        while (this.recent.length > 0 && this.recent[0]! < t - 2_000) this.recent.shift();
         return;
       }
       await new Promise((resolve) => setTimeout(resolve, at - t));
     }
   }
 
-  /** The platform said "too many": wait as told, then keep to the rate that was just too much. */
-  rateLimited(retryAfterMs: number): void {
-    const t = this.now();
-    this.pausedUntil = Math.max(this.pausedUntil, t + retryAfterMs);
-    const perSecond = Math.max(1, this.recent.filter((at) => at >= t - 1_000).length - 1);
-    this.intervalMs = Math.max(this.intervalMs, 1_000 / perSecond);
+  /** A send went through: after a second's worth of them, try a little faster. */
+  succeeded(): void {
+    if (this.intervalMs === 0) return;
+    this.successesSinceLimit++;
+    if (this.successesSinceLimit >= 1_000 / this.intervalMs) {
+      this.intervalMs *= 0.95;
+      this.successesSinceLimit = 0;
+    }
+  }
+
+  /**
+   * The platform said "too many" to a request sent at `sentAt`: wait as told, then keep to the rate
+   * of the second before that request (less one), which was just too much.
+   */
+  rateLimited(retryAfterMs: number, sentAt: number = this.now()): void {
+    this.pausedUntil = Math.max(this.pausedUntil, this.now() + retryAfterMs);
+    const perSecond = Math.max(1, this.recent.filter((at) => at > sentAt - 1_000 && at <= sentAt).length - 1);
+    this.intervalMs = Math.max(this.intervalMs * 0.5, 1_000 / perSecond);
+    this.successesSinceLimit = 0;
   }
 }

@@ -5,7 +5,7 @@ import { localDateOf } from '../domain/agenda-window.js';
 import { formatLocal } from '../domain/agenda-text.js';
 import { calendarOf, type Meeting } from '../domain/meeting.js';
 import { panelKindName, panelRef } from '../domain/panels.js';
-import { inWorkingHours, planReminders, type PlannedReminder, type ReminderPolicy } from '../domain/reminders.js';
+import { inWorkingHours, nextWindowStart, planReminders, type PlannedReminder, type ReminderPolicy } from '../domain/reminders.js';
 import { DeliveryError, type ChatPlatform, type Clock, type ReminderView } from '../ports.js';
 import { actionInclude, actionViewOf, dateOf, localDateOfRow } from '../store/actions.js';
 import { appendAudit } from '../store/audit.js';
@@ -95,7 +95,8 @@ export async function runReminders(deps: ReminderDeps, meetings: Meeting[]): Pro
   const byKey = new Map(meetings.map((m) => [m.key, m]));
   const concurrency = deps.concurrency ?? 8;
   for (;;) {
-    const claimed = await claimDue(db.prisma, deps.instanceId, clock.now(), reminderLeaseMs, concurrency * 4, [...byKey.keys()]);
+    // Claim little more than is in flight, so a claim never waits long enough to outlive its lease.
+    const claimed = await claimDue(db.prisma, deps.instanceId, clock.now(), reminderLeaseMs, concurrency * 2, [...byKey.keys()]);
     if (claimed.length === 0) {
       // Messages held back a moment by a rate limit are finished in this run, not the next tick's.
       const soon = await db.prisma.outboxMessage.findFirst({
@@ -127,9 +128,14 @@ async function deliverOne(deps: ReminderDeps, meeting: Meeting, message: Claimed
   const now = clock.now();
   const calendar = calendarOf(meeting);
   if (!inWorkingHours(now, meeting.timeZone, calendar, deps.policy)) {
-    // Never at night or at the weekend: it waits for the next working morning.
-    await markRetry(db.prisma, message.id, instanceId, new Date(now.getTime() + 15 * 60_000), 'outside working hours');
+    // Never at night or at the weekend: it waits for the next working morning, at no cost to its retries.
+    await markRetry(db.prisma, message.id, instanceId, nextWindowStart(now, meeting.timeZone, calendar, deps.policy), 'outside working hours', false);
     return 'retried';
+  }
+  if (await superseded(db, payload, localDateOf(now, meeting.timeZone), now)) {
+    // A day's nudge held back overnight is replaced by the new day's; a panel that has begun needs no reminder.
+    await markSent(db.prisma, message.id, instanceId, 'superseded', now);
+    return 'sent';
   }
   const chat = deps.chats.get(meeting.platform);
   const recipient = await db.prisma.member.findUnique({ where: { id: Number(message.recipient) } });
@@ -143,15 +149,19 @@ async function deliverOne(deps: ReminderDeps, meeting: Meeting, message: Claimed
     await markSent(db.prisma, message.id, instanceId, 'nothing-left', now);
     return 'sent';
   }
+  let sentAt = clock.now().getTime();
   try {
     await pacer.turn();
+    sentAt = clock.now().getTime();
     const delivery = await chat.sendDirect(
       { memberId: recipient.id, name: recipient.displayName, slackUserId: recipient.slackUserId, teamsUserId: recipient.teamsUserId },
       chat.reminderMessage(view),
       meeting.channel,
     );
+    pacer.succeeded();
     await db.prisma.$transaction(async (tx) => {
-      await markSent(tx, message.id, instanceId, delivery.via === 'channel' ? `channel:${delivery.ref}` : delivery.ref, clock.now());
+      // A claim lost to another process (ours outlived its lease) records nothing more here.
+      if (!(await markSent(tx, message.id, instanceId, delivery.via === 'channel' ? `channel:${delivery.ref}` : delivery.ref, clock.now()))) return;
       if (payload.kind === 'nudge') {
         await tx.action.updateMany({ where: { id: { in: payload.actionIds } }, data: { lastNudgedOn: dateOf(payload.day) } });
       }
@@ -170,8 +180,8 @@ async function deliverOne(deps: ReminderDeps, meeting: Meeting, message: Claimed
     const failure = error instanceof DeliveryError ? error : new DeliveryError((error as Error)?.message ?? String(error), 'transient');
     if (failure.kind === 'rate-limited') {
       const wait = failure.retryAfterMs ?? 1_000;
-      pacer.rateLimited(wait);
-      await markRetry(db.prisma, message.id, instanceId, new Date(clock.now().getTime() + wait), failure.message);
+      pacer.rateLimited(wait, sentAt);
+      await markRetry(db.prisma, message.id, instanceId, new Date(clock.now().getTime() + wait), failure.message, false);
       return 'retried';
     }
     if (failure.kind === 'transient' && message.attempts < (deps.maxAttempts ?? 5)) {
@@ -206,6 +216,15 @@ async function tellChairs(deps: ReminderDeps, meeting: Meeting, message: Claimed
     })),
     deps.clock.now(),
   );
+}
+
+async function superseded(db: Database, payload: ReminderPayload, today: string, now: Date): Promise<boolean> {
+  if ((payload.kind === 'nudge' || payload.kind === 'digest') && payload.day < today) return true;
+  if (payload.kind === 'panel' && payload.panelId) {
+    const panel = await db.prisma.panel.findUnique({ where: { id: payload.panelId }, select: { startsAt: true, cancelledAt: true } });
+    return !panel || panel.cancelledAt !== null || panel.startsAt.getTime() <= now.getTime();
+  }
+  return false;
 }
 
 async function reminderView(db: Database, meeting: Meeting, payload: ReminderPayload, now: Date, policy: ReminderPolicy): Promise<ReminderView> {

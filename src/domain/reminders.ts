@@ -114,3 +114,13 @@ export function planReminders(inputs: ReminderInputs): PlannedReminder[] {
   }
   return plan;
 }
+
+/** When the next window for sending opens: later today, or the next working day's start. */
+export function nextWindowStart(now: Date, timeZone: string, calendar: WorkingCalendar, policy: ReminderPolicy): Date {
+  const today = localDateOf(now, timeZone);
+  if (calendar.isWorkingDay(today)) {
+    const start = cutoffOf(today, policy.workingHours.start, timeZone);
+    if (now.getTime() < start.getTime()) return start;
+  }
+  return cutoffOf(calendar.nextWorkingDay(today), policy.workingHours.start, timeZone);
+}

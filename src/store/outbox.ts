@@ -59,11 +59,21 @@ export async function markSent(prisma: PrismaClient | Prisma.TransactionClient, 
   return result.count === 1;
 }
 
-/** Back to pending, to be tried again from `notBefore`. */
-export async function markRetry(prisma: PrismaClient, id: number, claimant: string, notBefore: Date, error: string): Promise<void> {
+/**
+ * Back to pending, to be tried again from `notBefore`. A wait that is no failure (outside working
+ * hours, a rate limit) gives back the attempt its claim counted.
+ */
+export async function markRetry(prisma: PrismaClient, id: number, claimant: string, notBefore: Date, error: string, countsAsAttempt = true): Promise<void> {
   await prisma.outboxMessage.updateMany({
     where: { id, claimedBy: claimant, status: 'claimed' },
-    data: { status: 'pending', claimedBy: null, claimedAt: null, notBefore, lastError: error.slice(0, 500) },
+    data: {
+      status: 'pending',
+      claimedBy: null,
+      claimedAt: null,
+      notBefore,
+      lastError: error.slice(0, 500),
+      ...(countsAsAttempt ? {} : { attempts: { decrement: 1 } }),
+    },
   });
 }
 
