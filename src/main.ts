@@ -91,6 +91,7 @@ export async function startBot(config: Config, log: Logger, options: BotOptions 
           appToken: config.SLACK_APP_TOKEN,
           apiUrl: config.SLACK_API_URL,
           teamIds: config.SLACK_TEAM_IDS,
+          concurrency: config.DMM_DB_POOL_SIZE,
         },
         meetings.filter((m) => m.platform === 'slack'),
         { db, clock, log, expressApp: app },

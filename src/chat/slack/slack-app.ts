@@ -3,6 +3,7 @@
 import { App, ExpressReceiver, LogLevel, type Logger as BoltLogger, type RespondFn } from '@slack/bolt';
 import type { KnownBlock, View } from '@slack/types';
 import type { Express } from 'express';
+import pLimit from 'p-limit';
 import type { Logger } from 'pino';
 import { actorOf, isMember, type Actor } from '../../app/actor.js';
 import { handleCommand, refuse } from '../../app/handle-command.js';
@@ -25,7 +26,11 @@ export interface SlackSettings {
   appToken?: string | undefined;
   apiUrl?: string | undefined;
   teamIds: string[];
+  /** Commands worked on at once after their acknowledgement (default 10, the database pool's size). */
+  concurrency?: number;
 }
+
+const maxQueuedCommands = 500;
 
 export interface SlackAdapter {
   chat: SlackChat;
@@ -108,6 +113,9 @@ export function createSlackAdapter(
     ...(socketMode ? { socketMode: true, appToken: settings.appToken } : receiver ? { receiver } : { signingSecret: settings.signingSecret }),
   });
   const chat = new SlackChat({ token: settings.botToken, apiUrl: settings.apiUrl }, app.client);
+  // The work after an acknowledgement runs a few at a time (about the database pool), so a burst of
+  // commands queues here instead of starving the pool and failing; past a limit the ack says "busy".
+  const work = pLimit(settings.concurrency ?? 10);
   const directory: MemberDirectory = {
     async displayNameOf(userId) {
       try {
@@ -156,19 +164,25 @@ export function createSlackAdapter(
       await refuse(db, actorOf('slack', command.user_id, null), `slack:${command.channel_id}`, found.refusal);
       return;
     }
+    if (work.pendingCount > maxQueuedCommands) {
+      await ack({ response_type: 'ephemeral', text: 'dmm-bot is very busy right now and did nothing with that. Please try again in a minute.' });
+      return;
+    }
     // Acknowledge within Slack's 3 seconds; the answer follows through response_url.
     await ack();
-    try {
-      const actor = await actorFor(command.user_id);
-      const reply = await handleCommand(
-        db,
-        { meeting: found.meeting, actor, now: clock.now(), requestId: `slack:command:${command.trigger_id}`, directory },
-        command.text,
-      );
-      await deliver(reply, found.meeting, respond);
-    } catch (error) {
-      await failed(error, respond, 'command');
-    }
+    await work(async () => {
+      try {
+        const actor = await actorFor(command.user_id);
+        const reply = await handleCommand(
+          db,
+          { meeting: found.meeting, actor, now: clock.now(), requestId: `slack:command:${command.trigger_id}`, directory },
+          command.text,
+        );
+        await deliver(reply, found.meeting, respond);
+      } catch (error) {
+        await failed(error, respond, 'command');
+      }
+    });
   });
 
   app.action(new RegExp(`^${addActionId}`), async ({ ack, body, action, respond, client }) => {

@@ -4,8 +4,8 @@ import type { ActionView, Agenda } from '../../domain/agenda.js';
 import { agendaTitle, emptySection, formatLocal, windowLine } from '../../domain/agenda-text.js';
 import type { OutgoingMessage, Reply, ReminderView } from '../../ports.js';
 
-/** Teams refuses messages over 100 KB (UTF-16); staying under 80 KB leaves room for the envelope. */
-export const maxMessageChars = 80 * 1024;
+/** Teams refuses messages over 100 KB of UTF-16 (2 bytes a character): 40 K characters keep under 80 KB. */
+export const maxMessageChars = 40 * 1024;
 export const cardContentType = 'application/vnd.microsoft.card.adaptive';
 
 type Element = Record<string, unknown>;

@@ -1,0 +1,502 @@
+// Benchmark for building one day's agenda on a force-sized store: loads 10 years of synthetic records into
+// PostgreSQL and times `buildAgenda` beside the plain SQL that selects the same rows (the floor no code
+// on top of the database beats). Prints figures; it is not a test.
+//
+//   npm run bench:agenda                      1,000,000 incidents, 200,000 nominals, 20,000 flags, 50,000 actions
+//   BENCH_SCALE=0.1 npm run bench:agenda      a tenth of everything (the same ~275 incidents a day, over 1 year)
+//   BENCH_RUNS=20                             timed runs per day and side, after BENCH_WARMUP (3) untimed ones
+//   BENCH_EXPLAIN=1                           EXPLAIN ANALYZE the slowest agenda query even when the targets are met
+//   BENCH_EXTRA_SQL="CREATE INDEX …"          run after loading (then ANALYZE), to measure a proposed index
+//   BENCH_DATABASE_URL=...                    the server to make a scratch database on (127.0.0.1 only)
+//   BENCH_TIMEOUT_S=1800                      give up (and clean up) after this long
+import pg from 'pg';
+import { buildAgenda } from '../src/app/build-agenda.js';
+import { agendaWindowFor } from '../src/domain/agenda-window.js';
+import { panelLookaheadDays, repeatVictimLookbackDays, repeatVictimThreshold, type Agenda } from '../src/domain/agenda.js';
+import type { LocalDate } from '../src/domain/calendar.js';
+import { calendarOf } from '../src/domain/meeting.js';
+import { PrismaClient } from '../src/generated/prisma/client.js';
+import { PostgresAdapterFactory } from '../src/store/adapters.js';
+import type { Database } from '../src/store/database.js';
+import { createServerDatabase, type TestDatabase } from '../test/support/databases.js';
+import { testMeeting } from '../test/support/meetings.js';
+import {
+  assertLoopback,
+  benchName,
+  defaultServerUrl,
+  fmt,
+  median,
+  met,
+  percentile,
+  positiveInteger,
+  positiveNumber,
+  printTable,
+  runBench,
+  timed,
+} from './support.js';
+
+const { fail } = benchName('bench:agenda');
+const scale = positiveNumber(fail, 'BENCH_SCALE', 1);
+const runs = positiveInteger(fail, 'BENCH_RUNS', 20);
+const warmups = Number(process.env.BENCH_WARMUP ?? 3);
+const serverUrl = process.env.BENCH_DATABASE_URL ?? defaultServerUrl;
+const timeoutMs = positiveInteger(fail, 'BENCH_TIMEOUT_S', 1800) * 1000;
+const alwaysExplain = process.env.BENCH_EXPLAIN === '1';
+const extraSql = process.env.BENCH_EXTRA_SQL ?? '';
+
+const targetMs = 250;
+const targetRatio = 2;
+// The pool the app's server database gets in createServerDatabase; the floor gets as many connections.
+const poolSize = 5;
+
+const meeting = testMeeting(); // console:console, 09:00 Europe/London, England and Wales
+const otherMeetingKey = 'slack:C0BENCHOTHER';
+const days: Array<{ name: string; day: LocalDate }> = [
+  { name: 'weekday (Wed 17 Jun 2026, 24 h)', day: '2026-06-17' },
+  { name: 'Monday (15 Jun 2026, 72 h)', day: '2026-06-15' },
+];
+
+// The store's shape. Full size is a force's ten years; a smaller scale keeps the daily rate (and so the
+// size of each agenda) and shortens the history instead.
+const sizes = (() => {
+  const n = (full: number, least: number) => Math.max(least, Math.round(full * scale));
+  const nominals = n(200_000, 100);
+  const perpetrators = Math.round(nominals * 0.45);
+  return {
+    incidents: n(1_000_000, 1_000),
+    nominals,
+    perpetrators,
+    victims: nominals - perpetrators,
+    // A few people (0.01% of nominals) are in 2% of incidents, 2% of them in 18% more; the rest spread evenly.
+    extreme: n(20, 1),
+    hotPerpetrators: Math.max(1, Math.round(perpetrators * 0.02)),
+    hotVictims: Math.max(1, Math.round((nominals - perpetrators) * 0.02)),
+    flags: n(20_000, 20),
+    members: n(2_000, 50),
+    actions: n(50_000, 50),
+    spanDays: n(3_652, 30),
+  };
+})();
+
+/** Data ends the day after the later meeting day; everything before spreads back over `spanDays`. */
+const dataEnd = new Date('2026-06-18T00:00:00Z');
+const dataStart = new Date(dataEnd.getTime() - sizes.spanDays * 86_400_000);
+const startDate = dataStart.toISOString().slice(0, 10);
+const overdueOn = days[0]!.day;
+
+// A deterministic uniform [0,1) for row g and a salt: the same store on every run and machine.
+const r = (g: string, salt: number) => `pg_temp.r(${g}, ${salt})`;
+const createRandom = `
+  CREATE FUNCTION pg_temp.r(g bigint, salt bigint) RETURNS double precision
+  LANGUAGE sql IMMUTABLE PARALLEL SAFE
+  AS $$ SELECT (hashint8extended(g, salt) & 9007199254740991)::float8 / 9007199254740992.0 $$`;
+
+/** A person id in 1..pool: 2% from the first `extreme`, 18% from the next `hot`, the rest from anywhere. */
+function skewed(g: string, salt: number, pool: number, extreme: number, hot: number, offset = 0): string {
+  return `(${offset} + CASE WHEN ${r(g, salt)} < 0.02 THEN 1 + floor(${r(g, salt + 1)} * ${extreme})
+                  WHEN ${r(g, salt)} < 0.20 THEN ${extreme + 1} + floor(${r(g, salt + 1)} * ${hot})
+                  ELSE 1 + floor(${r(g, salt + 1)} * ${pool}) END)::int`;
+}
+
+function loadStatements(): Array<{ what: string; sql: string }> {
+  const s = sizes;
+  const stepSeconds = (s.spanDays * 86_400) / s.incidents;
+  const pastShare = s.spanDays / (s.spanDays + 30);
+  return [
+    {
+      what: `${fmt(s.nominals)} nominals`,
+      sql: `
+        INSERT INTO nominal (id, ref, label)
+        SELECT g, 'BENCH-N-' || lpad(g::text, 7, '0'),
+               'N-' || substr(lpad(g::text, 10, '0'), 1, 5) || '-' || substr(lpad(g::text, 10, '0'), 6, 5)
+        FROM generate_series(1, ${s.nominals}) g`,
+    },
+    {
+      what: `${fmt(s.members)} members`,
+      sql: `
+        INSERT INTO member (id, slack_user_id, display_name, agency, role)
+        SELECT g, 'UBENCH' || lpad(g::text, 6, '0'), 'Bench Member ' || g,
+               (ARRAY['police', 'idva', 'social-care', 'health', 'housing', 'probation'])[1 + g % 6],
+               (CASE WHEN g <= 3 THEN 'chair' ELSE 'member' END)::"MemberRole"
+        FROM generate_series(1, ${s.members}) g`,
+    },
+    {
+      // In time order, as a records system hands them over: ~275 a day, 10% high risk.
+      what: `${fmt(s.incidents)} incidents over ${fmt(s.spanDays)} days`,
+      sql: `
+        INSERT INTO incident (id, source_system, source_ref, reported_at, occurred_at, risk_tool, risk_level, prof_judgement,
+                              category, crime, area, children_present, perpetrator_id, victim_id, created_at, updated_at)
+        SELECT g, 'bench', 'BENCH-INC-' || lpad(g::text, 7, '0'), t,
+               CASE WHEN ${r('g', 2)} < 0.9 THEN t - ${r('g', 3)} * interval '72 hours' END,
+               (CASE WHEN ${r('g', 4)} < 0.25 THEN NULL ELSE (ARRAY['dash', 'dara', 'other'])[1 + floor(${r('g', 5)} * 3)::int] END)::"RiskTool",
+               (CASE WHEN ${r('g', 6)} < 0.10 THEN 'high' WHEN ${r('g', 6)} < 0.40 THEN 'medium' ELSE 'standard' END)::"RiskLevel",
+               ${r('g', 7)} < 0.05,
+               'Bench Category ' || (1 + floor(${r('g', 8)} * 12)::int),
+               ${r('g', 9)} < 0.5,
+               'Bench Area ' || (1 + floor(${r('g', 10)} * 9)::int),
+               ${r('g', 11)} < 0.3,
+               ${skewed('g', 12, s.perpetrators, s.extreme, s.hotPerpetrators)},
+               ${skewed('g', 14, s.victims, s.extreme, s.hotVictims, s.perpetrators)},
+               t, t
+        FROM (SELECT g, timestamptz '${dataStart.toISOString()}' + ((g - 1) + ${r('g', 1)}) * ${stepSeconds} * interval '1 second' AS t
+              FROM generate_series(1, ${s.incidents}) g) x`,
+    },
+    {
+      // 30% on the prolific perpetrators; 40% open-ended, the rest lasting a week to two years.
+      what: `${fmt(s.flags)} flags (fewer after duplicates are dropped)`,
+      sql: `
+        INSERT INTO flag (id, perpetrator_id, kind, note, starts_on, ends_on, set_by)
+        SELECT g,
+               (CASE WHEN ${r('g', 21)} < 0.3 THEN 1 + floor(${r('g', 22)} * ${s.extreme + s.hotPerpetrators})
+                     ELSE 1 + floor(${r('g', 22)} * ${s.perpetrators}) END)::int,
+               (ARRAY['cohort', 'iom', 'matac', 'marac', 'bail', 'order', 'chair'])[1 + floor(${r('g', 23)} * 7)::int]::"FlagKind",
+               '', d,
+               CASE WHEN ${r('g', 25)} < 0.4 THEN NULL ELSE d + (7 + floor(${r('g', 26)} * 720))::int END,
+               'bench'
+        FROM (SELECT g, date '${startDate}' + floor(${r('g', 24)} * ${s.spanDays})::int AS d FROM generate_series(1, ${s.flags}) g) x
+        ON CONFLICT (perpetrator_id, kind, starts_on) DO NOTHING`,
+    },
+    {
+      // Due dates over the whole history and the next 30 days; ~5% of all actions open and overdue.
+      what: `${fmt(s.actions)} actions`,
+      sql: `
+        INSERT INTO action (id, meeting_key, incident_id, nominal_id, text, owner_id, agency, due_on, status, created_by, closed_at, created_at, updated_at)
+        SELECT g, CASE WHEN ${r('g', 31)} < 0.9 THEN '${meeting.key}' ELSE '${otherMeetingKey}' END,
+               CASE WHEN ${r('g', 32)} < 0.6 THEN 1 + floor(${r('g', 33)} * ${s.incidents})::int END,
+               CASE WHEN ${r('g', 32)} >= 0.6 THEN 1 + floor(${r('g', 33)} * ${s.nominals})::int END,
+               'BENCH action ' || g, owner,
+               (ARRAY['police', 'idva', 'social-care', 'health', 'housing', 'probation'])[1 + owner % 6],
+               d, st::"ActionStatus", 'bench',
+               CASE WHEN st <> 'open' THEN d::timestamptz END,
+               d::timestamptz - interval '14 days', d::timestamptz - interval '14 days'
+        FROM (SELECT g, d, 1 + floor(${r('g', 34)} * ${s.members})::int AS owner,
+                     CASE WHEN d >= date '${overdueOn}' THEN 'open'
+                          WHEN ${r('g', 36)} < ${0.05 / pastShare} THEN 'open'
+                          WHEN ${r('g', 36)} < 0.9 THEN 'done' ELSE 'cancelled' END AS st
+              FROM (SELECT g, date '${startDate}' + floor(${r('g', 35)} * ${s.spanDays + 30})::int AS d
+                    FROM generate_series(1, ${s.actions}) g) y) x`,
+    },
+    {
+      // A panel every third day at 10:00 UTC, a quarter for another meeting, one in 17 cancelled.
+      what: 'panels',
+      sql: `
+        INSERT INTO panel (meeting_key, kind, title, starts_at, recurrence, cancelled_at, created_by)
+        SELECT CASE WHEN g % 4 = 3 THEN '${otherMeetingKey}' ELSE '${meeting.key}' END,
+               (ARRAY['monthly_review', 'marac', 'local_panel'])[1 + g % 3]::"PanelKind",
+               'BENCH panel ' || g,
+               timestamptz '${startDate}T10:00:00Z' + g * interval '3 days',
+               'every-third-day 10:00',
+               CASE WHEN g % 17 = 5 THEN timestamptz '${startDate}T10:00:00Z' END,
+               'bench'
+        FROM generate_series(0, ${Math.ceil((sizes.spanDays + 60) / 3)}) g`,
+    },
+  ];
+}
+
+/**
+ * Fills the tables the migrations made, set-based on the server. Foreign keys are not checked row by row
+ * (the generator only names rows it made); the non-unique indexes are built once at the end, as a
+ * restore would, from their own definitions, so the store ends with exactly the schema's indexes.
+ */
+async function load(url: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(createRandom);
+    await client.query(`SET session_replication_role = replica`);
+    await client.query(`SET maintenance_work_mem = '256MB'`);
+    await client.query(`SET synchronous_commit = off`);
+    const tables = ['nominal', 'member', 'incident', 'flag', 'action', 'panel'];
+    const { rows: indexes } = await client.query<{ name: string; def: string }>(
+      `SELECT i.indexrelid::regclass::text AS name, pg_get_indexdef(i.indexrelid) AS def
+       FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid
+       WHERE t.relname = ANY($1) AND t.relnamespace = 'public'::regnamespace AND NOT i.indisunique`,
+      [tables],
+    );
+    for (const index of indexes) await client.query(`DROP INDEX ${index.name}`);
+    try {
+      for (const step of loadStatements()) {
+        const { ms, result } = await timed(() => client.query(step.sql));
+        console.log(`  loaded ${step.what}: ${fmt(result.rowCount ?? 0)} rows in ${(ms / 1000).toFixed(1)} s`);
+      }
+    } finally {
+      const { ms } = await timed(async () => {
+        for (const index of indexes) await client.query(index.def);
+      });
+      console.log(`  built ${indexes.length} non-unique indexes in ${(ms / 1000).toFixed(1)} s`);
+    }
+    for (const table of tables) {
+      await client.query(`SELECT setval(pg_get_serial_sequence('${table}', 'id'), (SELECT coalesce(max(id), 0) + 1 FROM ${table}), false)`);
+    }
+    await client.query(`SET session_replication_role = DEFAULT`);
+    if (extraSql.trim()) {
+      const { ms } = await timed(() => client.query(extraSql));
+      console.log(`  ran BENCH_EXTRA_SQL in ${(ms / 1000).toFixed(1)} s: ${extraSql.trim().replace(/\s+/g, ' ')}`);
+    }
+    // A store in service has been vacuumed (visibility map, statistics); doing it now also keeps
+    // autovacuum from starting in the middle of the timings.
+    const { ms } = await timed(() => client.query(`VACUUM (ANALYZE) ${tables.join(', ')}`));
+    console.log(`  VACUUM ANALYZE in ${(ms / 1000).toFixed(1)} s`);
+  } finally {
+    await client.end();
+  }
+}
+
+// ---- the floor: plain SQL for the same rows, on a pool as large as the app's ----
+
+interface FloorCounts {
+  highRisk: number;
+  flaggedIncidents: number;
+  flaggedPerpetrators: number;
+  repeatVictims: number;
+  actionsDue: number;
+  panels: number;
+}
+
+function floorQueries(day: LocalDate): Array<{ name: string; text: string; values: unknown[] }> {
+  const calendar = calendarOf(meeting);
+  const window = agendaWindowFor(day, meeting, calendar);
+  const lookback = new Date(window.end.getTime() - repeatVictimLookbackDays * 86_400_000);
+  const panelsUntil = new Date(window.end.getTime() + panelLookaheadDays * 86_400_000);
+  const active = (f: string) => `${f}.starts_on <= $3::date AND (${f}.ends_on IS NULL OR ${f}.ends_on >= $3::date)`;
+  return [
+    {
+      name: 'high-risk incidents',
+      text: `
+        SELECT i.source_ref, i.source_system, i.reported_at, i.risk_level, i.prof_judgement, i.category, i.area, i.children_present,
+               p.ref AS p_ref, p.label AS p_label, v.ref AS v_ref, v.label AS v_label, vc.n AS v_count, pf.kinds AS p_flags
+        FROM incident i
+        JOIN nominal p ON p.id = i.perpetrator_id
+        JOIN nominal v ON v.id = i.victim_id
+        CROSS JOIN LATERAL (SELECT count(*)::int AS n FROM incident x
+                            WHERE x.victim_id = i.victim_id AND x.reported_at >= $4 AND x.reported_at < $2) vc
+        CROSS JOIN LATERAL (SELECT coalesce(array_agg(DISTINCT f.kind::text ORDER BY f.kind::text), '{}') AS kinds FROM flag f
+                            WHERE f.perpetrator_id = i.perpetrator_id AND ${active('f')}) pf
+        WHERE i.reported_at >= $1 AND i.reported_at < $2 AND i.risk_level = 'high'
+        ORDER BY i.reported_at, i.source_ref`,
+      values: [window.start, window.end, window.meetingDate, lookback],
+    },
+    {
+      name: 'flagged perpetrators',
+      text: `
+        SELECT i.perpetrator_id, p.ref AS p_ref, p.label AS p_label, i.source_ref, i.reported_at, i.risk_level, i.category, i.area, fl.flags
+        FROM incident i
+        JOIN nominal p ON p.id = i.perpetrator_id
+        JOIN LATERAL (SELECT json_agg(json_build_object('kind', f.kind, 'starts_on', f.starts_on, 'ends_on', f.ends_on)
+                                      ORDER BY f.kind, f.starts_on) AS flags
+                      FROM flag f WHERE f.perpetrator_id = i.perpetrator_id AND ${active('f')}) fl ON fl.flags IS NOT NULL
+        WHERE i.reported_at >= $1 AND i.reported_at < $2
+        ORDER BY i.reported_at, i.source_ref`,
+      values: [window.start, window.end, window.meetingDate],
+    },
+    {
+      name: 'repeat victims',
+      text: `
+        SELECT v.ref AS v_ref, v.label AS v_label, w.in_window, c.n AS last_365
+        FROM (SELECT victim_id, count(*)::int AS in_window FROM incident
+              WHERE reported_at >= $1 AND reported_at < $2 GROUP BY victim_id) w
+        CROSS JOIN LATERAL (SELECT count(*)::int AS n FROM incident x
+                            WHERE x.victim_id = w.victim_id AND x.reported_at >= $3 AND x.reported_at < $2) c
+        JOIN nominal v ON v.id = w.victim_id
+        WHERE c.n >= ${repeatVictimThreshold}
+        ORDER BY c.n DESC, v.label`,
+      values: [window.start, window.end, lookback],
+    },
+    {
+      // Look-ups by key rather than LEFT JOINs: with the default random_page_cost the planner would hash
+      // all 200,000 nominals to join ~900 of them.
+      name: 'actions due',
+      text: `
+        SELECT a.id, a.status, a.text, a.due_on, a.agency, a.incident_id, a.nominal_id,
+               m.id AS member_id, m.display_name, m.slack_user_id, m.teams_user_id,
+               (SELECT i.source_ref FROM incident i WHERE i.id = a.incident_id) AS source_ref,
+               (SELECT n.ref FROM nominal n WHERE n.id = a.nominal_id) AS n_ref,
+               (SELECT n.label FROM nominal n WHERE n.id = a.nominal_id) AS n_label
+        FROM action a
+        JOIN member m ON m.id = a.owner_id
+        WHERE a.meeting_key = $1 AND a.status = 'open' AND a.due_on < $2::date
+        ORDER BY a.due_on, a.id`,
+      values: [meeting.key, calendar.nextWorkingDay(day)],
+    },
+    {
+      name: 'panels',
+      text: `
+        SELECT id, kind, title, starts_at FROM panel
+        WHERE meeting_key = $1 AND cancelled_at IS NULL AND starts_at >= $2 AND starts_at < $3
+        ORDER BY starts_at, id`,
+      values: [meeting.key, window.end, panelsUntil],
+    },
+  ];
+}
+
+async function floorOnce(pool: pg.Pool, day: LocalDate): Promise<FloorCounts> {
+  const [highRisk, flagged, repeat, actions, panels] = await Promise.all(floorQueries(day).map((q) => pool.query(q.text, q.values)));
+  return {
+    highRisk: highRisk!.rowCount ?? 0,
+    flaggedIncidents: flagged!.rowCount ?? 0,
+    flaggedPerpetrators: new Set(flagged!.rows.map((row: { perpetrator_id: number }) => row.perpetrator_id)).size,
+    repeatVictims: repeat!.rowCount ?? 0,
+    actionsDue: actions!.rowCount ?? 0,
+    panels: panels!.rowCount ?? 0,
+  };
+}
+
+function countsOf(agenda: Agenda): FloorCounts {
+  return {
+    highRisk: agenda.highRiskIncidents.length,
+    flaggedIncidents: agenda.flaggedPerpetrators.reduce((sum, p) => sum + p.incidents.length, 0),
+    flaggedPerpetrators: agenda.flaggedPerpetrators.length,
+    repeatVictims: agenda.repeatVictims.length,
+    actionsDue: agenda.actionsDue.length,
+    panels: agenda.panels.length,
+  };
+}
+
+// ---- where the agenda's time goes: the same build on a client that reports every query ----
+
+interface QueryEvent {
+  query: string;
+  params: string;
+  duration: number;
+}
+
+async function agendaQueries(url: string, db: Database, day: LocalDate): Promise<QueryEvent[]> {
+  const prisma = new PrismaClient({ adapter: new PostgresAdapterFactory(url, poolSize), log: [{ level: 'query', emit: 'event' }] });
+  const events: QueryEvent[] = [];
+  prisma.$on('query', (e) => events.push({ query: e.query, params: e.params, duration: e.duration }));
+  try {
+    const instrumented = { ...db, prisma } as Database;
+    for (let i = 0; i < 3; i++) await buildAgenda(instrumented, meeting, day);
+    events.length = 0;
+    await buildAgenda(instrumented, meeting, day);
+    return [...events];
+  } finally {
+    await prisma.$disconnect();
+  }
+}
+
+/** Prisma logs parameters as JSON; pg takes them as they are (a JS array becomes a PostgreSQL array). */
+function paramsOf(event: QueryEvent): unknown[] {
+  try {
+    const parsed = JSON.parse(event.params) as unknown;
+    return Array.isArray(parsed) ? parsed : [];
+  } catch {
+    return [];
+  }
+}
+
+const shortSql = (sql: string) => sql.replace(/\s+/g, ' ').trim().slice(0, 110);
+
+async function explain(url: string, event: QueryEvent): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN (ANALYZE, BUFFERS) ${event.query}`, paramsOf(event));
+    console.log(`  EXPLAIN ANALYZE of the slowest agenda query (${event.duration} ms as Prisma ran it):`);
+    console.log(`    ${event.query.replace(/\s+/g, ' ').trim()}`);
+    console.log(`    params ${event.params.slice(0, 300)}`);
+    for (const row of rows) console.log(`    ${row['QUERY PLAN']}`);
+  } catch (error) {
+    console.log(`  could not EXPLAIN the slowest query: ${(error as Error).message}`);
+  } finally {
+    await client.end();
+  }
+}
+
+const ms = (x: number) => `${x.toFixed(1)} ms`;
+
+async function main(state: { db?: TestDatabase; pool?: pg.Pool }): Promise<boolean> {
+  assertLoopback(fail, serverUrl);
+  const s = sizes;
+  console.log(
+    `bench:agenda at scale ${scale}: ${fmt(s.incidents)} incidents over ${fmt(s.spanDays)} days (~${Math.round(s.incidents / s.spanDays)} a day), ` +
+      `${fmt(s.nominals)} nominals, ${fmt(s.flags)} flags, ${fmt(s.actions)} actions, ${fmt(s.members)} members`,
+  );
+  const db = (state.db = await createServerDatabase(serverUrl));
+  const url = db.env.DATABASE_URL!;
+  const server = await db.prisma.$queryRaw<{ v: string }[]>`SELECT current_setting('server_version') AS v`;
+  console.log(`PostgreSQL ${server[0]?.v} at ${new URL(url).host}, Node ${process.version}, pool of ${poolSize} on each side`);
+
+  const loaded = await timed(() => load(url));
+  console.log(`loaded in ${(loaded.ms / 1000).toFixed(1)} s`);
+
+  const pool = (state.pool = new pg.Pool({ connectionString: url, max: poolSize }));
+  let ok = true;
+  const summary: string[][] = [['day', 'agenda median', 'p95', 'floor median', 'p95', 'ratio', `< ${targetMs} ms`, `≤ ${targetRatio}x floor`]];
+  const missed: LocalDate[] = [];
+  for (const { name, day } of days) {
+    for (let i = 0; i < warmups; i++) {
+      await buildAgenda(db, meeting, day);
+      await floorOnce(pool, day);
+    }
+    const agendaMs: number[] = [];
+    const floorMs: number[] = [];
+    let agenda: Agenda | undefined;
+    let floor: FloorCounts | undefined;
+    // Alternated, so a disturbance on the machine falls on both sides alike.
+    for (let i = 0; i < runs; i++) {
+      const a = await timed(() => buildAgenda(db, meeting, day));
+      agendaMs.push(a.ms);
+      agenda = a.result;
+      const f = await timed(() => floorOnce(pool, day));
+      floorMs.push(f.ms);
+      floor = f.result;
+    }
+    const got = countsOf(agenda!);
+    console.log('');
+    console.log(`${name}: window ${agenda!.window.start.toISOString()} to ${agenda!.window.end.toISOString()}`);
+    printTable([
+      ['rows', 'agenda', 'floor'],
+      ...Object.keys(got).map((key) => [key, fmt(got[key as keyof FloorCounts]), fmt(floor![key as keyof FloorCounts])]),
+    ]);
+    const wrong = Object.keys(got).filter((key) => got[key as keyof FloorCounts] !== floor![key as keyof FloorCounts]);
+    if (wrong.length > 0) {
+      console.error(`bench:agenda: the agenda and the floor selected different rows (${wrong.join(', ')}); the comparison means nothing`);
+      ok = false;
+    }
+    const agendaMedian = median(agendaMs);
+    const floorMedian = median(floorMs);
+    const ratio = agendaMedian / floorMedian;
+    const underTarget = percentile(agendaMs, 95) < targetMs;
+    const withinRatio = ratio <= targetRatio;
+    if (!underTarget || !withinRatio) missed.push(day);
+    summary.push([
+      name,
+      ms(agendaMedian),
+      ms(percentile(agendaMs, 95)),
+      ms(floorMedian),
+      ms(percentile(floorMs, 95)),
+      `${ratio.toFixed(2)}x`,
+      met(underTarget),
+      met(withinRatio),
+    ]);
+  }
+  console.log('');
+  console.log(`${runs} timed runs per day and side after ${warmups} warm-ups (the 250 ms target is judged on the p95):`);
+  printTable(summary);
+
+  for (const { name, day } of days) {
+    const events = await agendaQueries(url, db, day);
+    console.log('');
+    console.log(`agenda queries for ${name}, as Prisma reports them (one build, run in parallel, so they overlap):`);
+    printTable([['ms', 'query'], ...events.map((e) => [e.duration.toFixed(1), shortSql(e.query)])]);
+    const floorTimes: string[][] = [['ms', 'floor query, run alone (median of 5)']];
+    for (const q of floorQueries(day)) {
+      const times: number[] = [];
+      for (let i = 0; i < 5; i++) times.push((await timed(() => pool.query(q.text, q.values))).ms);
+      floorTimes.push([median(times).toFixed(1), q.name]);
+    }
+    printTable(floorTimes);
+    if ((missed.includes(day) || alwaysExplain) && events.length > 0) {
+      const slowest = events.reduce((a, b) => (b.duration > a.duration ? b : a));
+      await explain(url, slowest);
+    }
+  }
+  return ok;
+}
+
+const state: { db?: TestDatabase; pool?: pg.Pool } = {};
+runBench('bench:agenda', timeoutMs, () => main(state), async () => {
+  await state.pool?.end().catch(() => {});
+  await state.db?.destroy().catch((error) => console.error(`could not drop the scratch database: ${error}`));
+});
