@@ -7,6 +7,7 @@
 //   BENCH_DATABASE_URL=...                    the server to make a scratch database on (127.0.0.1 only)
 //   BENCH_TIMEOUT_S=900                       give up (and clean up) after this long
 import { fork } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
@@ -19,11 +20,12 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { uniformInt } from 'pure-rand/distribution/uniformInt';
 import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
 import { importRecordsFile } from '../src/app/import-records.js';
-import type { ImportSummary } from '../src/ingest/csv-import.js';
-import { createServerDatabase, type TestDatabase } from '../test/support/databases.js';
+import { defaultBatchSize, type ImportSummary } from '../src/ingest/csv-import.js';
+import { migratePostgres, openDatabase } from '../src/store/database.js';
+import type { TestDatabase } from '../test/support/databases.js';
 
 const rows = positiveInteger('BENCH_ROWS', 200_000);
-const batchSize = process.env.BENCH_BATCH_SIZE ? positiveInteger('BENCH_BATCH_SIZE', 2_000) : undefined;
+const batchSize = process.env.BENCH_BATCH_SIZE ? positiveInteger('BENCH_BATCH_SIZE', defaultBatchSize) : undefined;
 const serverUrl = process.env.BENCH_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/test';
 // Long enough for a slow machine at the default size; short enough that a stuck server cannot hold a terminal forever.
 const timeoutMs = positiveInteger('BENCH_TIMEOUT_S', 900) * 1000;
@@ -117,6 +119,45 @@ async function generateInChildProcess(file: string, count: number): Promise<void
   const child = fork(fileURLToPath(import.meta.url), ['--generate', file, String(count)], { stdio: 'inherit' });
   const [code] = (await once(child, 'exit')) as [number | null];
   if (code !== 0) throw new Error(`generating ${file} failed (exit code ${code})`);
+}
+
+/**
+ * A fresh database on the server, as the tests' `createServerDatabase` makes one, but migrated in a
+ * child process: Prisma's WASM schema engine keeps its memory in whichever process loads it, and
+ * `dmm import` never loads it (it only checks that the migrations are applied), so here it would
+ * count tens of MB of setup against the importer's memory target.
+ */
+async function createScratchDatabase(serverUrl: string): Promise<TestDatabase> {
+  const name = `dmm_bench_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: serverUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  const dropDatabase = async () => {
+    const cleanup = new pg.Client({ connectionString: serverUrl });
+    await cleanup.connect();
+    await cleanup.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await cleanup.end();
+  };
+  try {
+    const child = fork(fileURLToPath(import.meta.url), ['--migrate', url.toString()], { stdio: 'inherit' });
+    const [code] = (await once(child, 'exit')) as [number | null];
+    if (code !== 0) throw new Error(`migrating the scratch database failed (exit code ${code})`);
+    const db = await openDatabase({ DATABASE_URL: url.toString(), DMM_DATA_DIR: '', DMM_DB_POOL_SIZE: 5 });
+    return {
+      ...db,
+      env: { DATABASE_URL: url.toString() },
+      async destroy() {
+        await db.close();
+        await dropDatabase();
+      },
+    };
+  } catch (error) {
+    await dropDatabase().catch(() => {});
+    throw error;
+  }
 }
 
 const mb = (bytes: number) => bytes / 1024 / 1024;
@@ -224,10 +265,10 @@ async function main(): Promise<boolean> {
     const bytes = (await stat(file)).size;
     console.log(`generated ${fmt(rows)} incidents (${mb(bytes).toFixed(1)} MB) in ${generated.seconds.toFixed(1)} s`);
 
-    db = await createServerDatabase(serverUrl);
+    db = await createScratchDatabase(serverUrl);
     const url = db.env.DATABASE_URL!;
     const server = await db.prisma.$queryRaw<{ v: string }[]>`SELECT current_setting('server_version') AS v`;
-    console.log(`PostgreSQL ${server[0]?.v} at ${new URL(url).host}, Node ${process.version}, batch size ${batchSize ?? 'default (2000)'}`);
+    console.log(`PostgreSQL ${server[0]?.v} at ${new URL(url).host}, Node ${process.version}, batch size ${batchSize ?? `default (${defaultBatchSize})`}`);
 
     const options = batchSize ? { batchSize } : {};
     global.gc?.();
@@ -284,7 +325,12 @@ async function main(): Promise<boolean> {
   }
 }
 
-const run = process.argv[2] === '--generate' ? () => writeIncidentsCsv(process.argv[3]!, Number(process.argv[4])) : main;
+const run =
+  process.argv[2] === '--generate'
+    ? () => writeIncidentsCsv(process.argv[3]!, Number(process.argv[4]))
+    : process.argv[2] === '--migrate'
+      ? async () => void (await migratePostgres(process.argv[3]!))
+      : main;
 run().then(
   // Prisma's engine and pools can hold the event loop open after the work is done.
   (ok) => process.exit(ok === false ? 1 : 0),

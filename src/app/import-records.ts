@@ -12,14 +12,25 @@ import {
 import { importCsv, type CsvImportOptions, type ImportSummary } from '../ingest/csv-import.js';
 import { appendAudit } from '../store/audit.js';
 import type { Database } from '../store/database.js';
-import { upsertFlags, upsertIncidents, type WriteCounts } from '../store/records-repository.js';
+import { incidentBatch, upsertFlags, writeIncidentBatch, type NominalIds, type WriteCounts } from '../store/records-repository.js';
 
 export type RecordType = 'incidents' | 'flags';
 
-function writerFor(db: Database, type: RecordType, source: string) {
-  return type === 'incidents'
-    ? (tx: Parameters<typeof upsertIncidents>[0], records: unknown[]) => upsertIncidents(tx, records as IncidentRecord[], db.labelKey)
-    : (tx: Parameters<typeof upsertFlags>[0], records: unknown[]) => upsertFlags(tx, records as FlagRecord[], db.labelKey, source);
+type Tx = Parameters<typeof upsertFlags>[0];
+
+/**
+ * Makes the write of a batch of records. Incidents are turned into the statement's parameters at once,
+ * before any transaction, so an import can let the records go while the batch is written and the next
+ * one read. `nominals` carries people's ids from one batch to the next within one import.
+ */
+function writerFor(db: Database, type: RecordType, source: string, nominals: NominalIds = new Map()): (records: unknown[]) => (tx: Tx) => Promise<WriteCounts> {
+  if (type === 'incidents') {
+    return (records) => {
+      const batch = incidentBatch(records as IncidentRecord[], nominals);
+      return (tx) => writeIncidentBatch(tx, batch, db.labelKey, nominals);
+    };
+  }
+  return (records) => (tx) => upsertFlags(tx, records as FlagRecord[], db.labelKey, source, nominals);
 }
 
 export function recordKindOf(type: RecordType): RecordKind<IncidentRecord> | RecordKind<FlagRecord> {
@@ -34,9 +45,17 @@ export async function importRecordsFile(
   options: CsvImportOptions = {},
 ): Promise<ImportSummary> {
   const source = `import:${path.basename(file)}`;
-  const write = writerFor(db, type, source);
+  const writerOf = writerFor(db, type, source);
   const kind = recordKindOf(type) as RecordKind<unknown>;
-  const summary = await importCsv(file, kind, (batch) => db.prisma.$transaction((tx) => write(tx, batch), { timeout: 120_000 }), options);
+  const summary = await importCsv(
+    file,
+    kind,
+    (records) => {
+      const write = writerOf(records);
+      return db.prisma.$transaction((tx) => write(tx), { timeout: 120_000 });
+    },
+    options,
+  );
   await db.prisma.$transaction((tx) =>
     appendAudit(tx, {
       actor,
@@ -77,10 +96,10 @@ export async function pushRecords(db: Database, type: RecordType, body: unknown[
     records.push(result.data);
   });
   if (problems.length > 0) return { ok: false, problems };
-  const write = writerFor(db, type, 'api');
+  const write = writerFor(db, type, 'api')(records);
   const counts = await db.prisma.$transaction(
     async (tx) => {
-      const written = await write(tx, records);
+      const written = await write(tx);
       await appendAudit(tx, {
         actor,
         action: `ingest.${type}`,

@@ -3,11 +3,11 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
 import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import lockfile from 'proper-lockfile';
 import { PrismaClient } from '../generated/prisma/client.js';
-import { PGliteAdapterFactory, PostgresAdapterFactory } from './adapters.js';
+import { PostgresAdapterFactory } from './adapters.js';
 import { applyMigrations, readMigrationsList } from './migrations.js';
 
 export interface Database {
@@ -53,6 +53,9 @@ async function openEmbedded(dataDir: string): Promise<Database> {
   }
   let client: PGlite | undefined;
   try {
+    // Only the embedded store needs PGlite (~40 MB). adapters.ts and migrations.ts still import it at
+    // their top, so a server-backed process loads it anyway until they load it lazily too.
+    const [{ PGlite }, { PGliteAdapterFactory }] = await Promise.all([import('@electric-sql/pglite'), import('./adapters.js')]);
     client = new PGlite({ dataDir: folder });
     await client.waitReady;
     const adapterFactory = new PGliteAdapterFactory(client);
