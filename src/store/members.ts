@@ -30,16 +30,21 @@ export function parseChairIds(entries: string[]): PlatformUser[] {
   });
 }
 
-/** The configured chairs are members and chairs, whatever the store says. */
+/**
+ * The configured chairs are members and chairs, whatever the store says.
+ * Replicas start together on one database, so the insert must tolerate another's (ON CONFLICT DO NOTHING).
+ */
 export async function ensureChairs(prisma: PrismaClient, chairs: PlatformUser[]): Promise<void> {
   for (const chair of chairs) {
     const where = memberWhere(chair);
-    const existing = await prisma.member.findFirst({ where });
-    if (existing) {
-      if (existing.role !== 'chair' || !existing.active) await prisma.member.update({ where: { id: existing.id }, data: { role: 'chair', active: true } });
-    } else {
-      await prisma.member.create({ data: { ...where, agency: 'police', role: 'chair', displayName: '' } });
-    }
+    await prisma.member.createMany({
+      data: [{ ...where, agency: 'police', role: 'chair', displayName: '' }],
+      skipDuplicates: true,
+    });
+    await prisma.member.updateMany({
+      where: { ...where, OR: [{ role: { not: 'chair' } }, { active: false }] },
+      data: { role: 'chair', active: true },
+    });
   }
 }
 
