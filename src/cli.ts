@@ -28,34 +28,14 @@ import { instanceName, startBot, teamsSettingsOf } from './main.js';
 import { createTeamsAdapter } from './chat/teams/teams-app.js';
 import { manifestVersion, teamsAppPackage } from './chat/teams/app-package.js';
 import express from 'express';
-import { migratePostgres, openDatabase, StoreError, type Database } from './store/database.js';
-import { createMigration, pendingSchemaChanges } from './store/migrations.js';
-
-/** A mistake in how the command was called. */
-class UsageError extends Error {
-  override name = 'UsageError';
-}
+import { migratePostgres, StoreError, type Database } from './store/database.js';
+import { cliActor, meetingOf, settings, UsageError, withDatabase } from './cli-support.js';
+import { addTrialCommands } from './cli-trial.js';
+import { TrialRefusal } from './app/trial-errors.js';
 
 /** Errors whose message is written for the person at the terminal. */
-const userErrors = [ConfigError, StoreError, ImportFileError, StoreNotEmptyError, UsageError];
-
-/** The configuration, with the log level it sets. */
-function settings(): Config {
-  const config = loadConfig();
-  logger.level = config.LOG_LEVEL;
-  return config;
-}
-
-const cliActor = () => `cli:${os.userInfo().username}`;
-
-async function withDatabase<T>(config: Config, use: (db: Database) => Promise<T>): Promise<T> {
-  const db = await openDatabase(config);
-  try {
-    return await use(db);
-  } finally {
-    await db.close();
-  }
-}
+const userErrors = [ConfigError, StoreError, ImportFileError, StoreNotEmptyError, UsageError, TrialRefusal];
+import { createMigration, pendingSchemaChanges } from './store/migrations.js';
 
 function buildProgram(): Command {
   const program = new Command('dmm')
@@ -281,6 +261,7 @@ function buildProgram(): Command {
       );
     });
 
+  addTrialCommands(program);
   return program;
 }
 
@@ -333,13 +314,6 @@ async function agendaCommand(db: Database, config: Config, options: { date?: str
 
 function packageVersion(): string {
   return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-}
-
-function meetingOf(config: Config, key: string | undefined): Meeting {
-  const all = meetingsOf(config);
-  const meeting = key ? all.find((m) => m.key === key) : all[0];
-  if (!meeting) throw new UsageError(`No meeting ${key}; configured: ${all.map((m) => m.key).join(', ')}`);
-  return meeting;
 }
 
 async function chatFor(meeting: Meeting, config: Config, db: Database): Promise<ChatPlatform> {

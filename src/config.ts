@@ -7,6 +7,8 @@ import { parse as parseYaml } from 'yaml';
 import { holidayDivisions } from './domain/calendar.js';
 import { meetingKey, type Meeting } from './domain/meeting.js';
 import type { ReminderPolicy } from './domain/reminders.js';
+import { defaultLeverConfig, leverConfigSchema, type LeverConfig } from './domain/levers.js';
+import { defaultScoringConfig, parseScoringConfig, scoringConfigHash, type ScoringConfig } from './domain/scoring.js';
 
 const postgresUrl = z
   .string()
@@ -63,6 +65,8 @@ export const configSchema = z.object({
   DMM_NOT_HOLIDAYS: z.preprocess(emptyAsUndefined, dateList.default([])),
   DMM_AREAS: z.preprocess(emptyAsUndefined, textList.default([])),
   DMM_MEETINGS_FILE: z.preprocess(emptyAsUndefined, z.string().optional()),
+  DMM_SCORING_FILE: z.preprocess(emptyAsUndefined, z.string().optional()),
+  DMM_LEVERS_FILE: z.preprocess(emptyAsUndefined, z.string().optional()),
   DMM_NOW: z.preprocess(
     emptyAsUndefined,
     z.iso
@@ -258,4 +262,44 @@ export function reminderPolicyOf(config: Config): ReminderPolicy {
     escalateAfterWorkingDays: config.DMM_ESCALATE_AFTER,
     workingHours: { start: config.DMM_WORKING_HOURS.slice(0, 5), end: config.DMM_WORKING_HOURS.slice(6) },
   };
+}
+
+export interface ScoringSettings {
+  config: ScoringConfig;
+  hash: string;
+  /** Where it came from, for the output: the file, or the shipped illustrative defaults. */
+  source: string;
+}
+
+function readSettingsFile(setting: string, file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new ConfigError([`${setting}: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`]);
+  }
+}
+
+/** The scoring configuration of DMM_SCORING_FILE (YAML, or JSON by its .json name), else the illustrative defaults. */
+export function scoringSettingsOf(config: Config): ScoringSettings {
+  const file = config.DMM_SCORING_FILE;
+  if (!file) return { config: defaultScoringConfig, hash: scoringConfigHash(defaultScoringConfig), source: 'the shipped illustrative defaults (set DMM_SCORING_FILE)' };
+  const parsed = parseScoringConfig(readSettingsFile('DMM_SCORING_FILE', file), file.toLowerCase().endsWith('.json') ? 'json' : 'yaml');
+  if (!parsed.ok) throw new ConfigError(parsed.errors.map((e) => `DMM_SCORING_FILE ${file}: ${e}`));
+  return { config: parsed.config, hash: parsed.hash, source: file };
+}
+
+/** The lever tiers, rule and target of DMM_LEVERS_FILE (YAML or JSON), else the High Point defaults. A trial records them when created. */
+export function leverSettingsOf(config: Config): LeverConfig {
+  const file = config.DMM_LEVERS_FILE;
+  if (!file) return defaultLeverConfig;
+  let parsed: unknown;
+  try {
+    parsed = parseYaml(readSettingsFile('DMM_LEVERS_FILE', file));
+  } catch (error) {
+    if (error instanceof ConfigError) throw error;
+    throw new ConfigError([`DMM_LEVERS_FILE: cannot read ${file} as YAML or JSON (${(error as Error).message.split('\n')[0]})`]);
+  }
+  const result = leverConfigSchema.safeParse(parsed ?? {});
+  if (!result.success) throw new ConfigError(result.error.issues.map((i) => `DMM_LEVERS_FILE ${file}: ${i.path.join('.') || 'file'}: ${i.message}`));
+  return result.data;
 }

@@ -15,6 +15,7 @@ import { flagPerpetrator, unflagPerpetrator } from './flag-perpetrator.js';
 import { listActions, showAction } from './list-actions.js';
 import { addMember, listMembers, removeMember, type MemberDirectory } from './manage-members.js';
 import { recordAction } from './record-action.js';
+import { recordLever } from './record-lever.js';
 import { reviewIncident } from './review-incident.js';
 import { addMonthlyPanels, addPanel, cancelPanel, listPanels } from './schedule-panels.js';
 
@@ -110,6 +111,13 @@ async function execute(db: Database, context: CommandContext, command: Command):
       const result = await showAction(db, meeting, actor, command.id, now);
       if (!result.ok) return problem(result.message);
       return { visibility: 'private', text: result.history.length ? `History:\n${result.history.join('\n')}` : '', actions: [result.action] };
+    }
+    case 'lever': {
+      const { ref, tier, mode, outcome, script, incident } = command;
+      const result = await recordLever(db, meeting, actor, { subject: ref, tier, mode, outcome, script, incident }, now, context.requestId);
+      if (!result.ok) return problem(`${result.message} ${usageOf('lever')}`);
+      if (result.repeated) return privately(result.message);
+      return { visibility: 'meeting', text: result.message, ...(result.victimAction ? { actions: [result.victimAction] } : {}) };
     }
     case 'remind snooze': {
       const result = await changeAction(db, meeting, actor, command.id, { kind: 'snooze', days: command.days }, now);

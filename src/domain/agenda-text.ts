@@ -1,7 +1,7 @@
 // The agenda as readable plain text: for `dmm agenda`, the console channel, and chat fallbacks.
 import { TZDate } from '@date-fns/tz';
 import { format } from 'date-fns';
-import type { Agenda, AgendaAction, AgendaIncident } from './agenda.js';
+import { leverLine, type Agenda, type AgendaAction, type AgendaIncident, type AgendaLever, type OverdueLever } from './agenda.js';
 
 export function formatLocal(instant: Date, timeZone: string, pattern = 'EEE d MMM HH:mm'): string {
   return format(new TZDate(instant.getTime(), timeZone), pattern);
@@ -41,6 +41,14 @@ export function actionLine(action: AgendaAction): string {
   return `${action.id}${about}: ${action.text}; ${owner}, ${action.owner.agency}; due ${action.dueOn}${action.overdue ? ' OVERDUE' : ''}`;
 }
 
+export function dueLeverText(lever: AgendaLever, timeZone: string): string {
+  return `${leverLine(lever)}, by ${formatLocal(lever.dueBy, timeZone)}${lever.overdue ? ' OVERDUE' : ''}`;
+}
+
+export function overdueLeverLine(lever: OverdueLever, timeZone: string): string {
+  return `${lever.label}: lever ${lever.tier} (${lever.tierName}) after ${lever.incidentRef} was due by ${formatLocal(lever.dueBy, timeZone)}; OVERDUE`;
+}
+
 export const emptySection = {
   highRiskIncidents: 'No new high-risk incidents.',
   flaggedPerpetrators: 'No flagged perpetrator has a new incident.',
@@ -65,7 +73,7 @@ export function renderAgendaText(agenda: Agenda, options: { late?: boolean } = {
       (p) =>
         `${p.label} [${p.flags.map((f) => f.kind).join(', ')}]: ${p.incidents
           .map((i) => `${i.ref} ${formatLocal(i.reportedAt, tz)} ${i.riskLevel} ${i.category}`)
-          .join('; ')}`,
+          .join('; ')}${(p.leversDue ?? []).map((l) => `; ${dueLeverText(l, tz)}`).join('')}`,
     ),
     emptySection.flaggedPerpetrators,
   );
@@ -74,7 +82,8 @@ export function renderAgendaText(agenda: Agenda, options: { late?: boolean } = {
     agenda.repeatVictims.map((v) => `${v.label}: ${v.incidentsLast365Days} incidents in 365 days, ${v.incidentsInWindow} new`),
     emptySection.repeatVictims,
   );
-  section('Actions due', agenda.actionsDue.map(actionLine), emptySection.actionsDue);
+  const overdueLevers = (agenda.leversOverdue ?? []).map((l) => overdueLeverLine(l, tz));
+  section('Actions due', [...agenda.actionsDue.map(actionLine), ...overdueLevers], emptySection.actionsDue);
   section(
     'Panels',
     agenda.panels.map((p) => `${p.ref} ${formatLocal(p.startsAt, tz)} ${p.label}`),

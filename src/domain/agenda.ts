@@ -38,10 +38,24 @@ export interface ActiveFlag {
   endsOn: LocalDate | null;
 }
 
+/** A focused-deterrence lever a treated perpetrator's incident made due, not yet given. */
+export interface AgendaLever {
+  tier: string;
+  tierName: string;
+  mode: string;
+  incidentRef: string;
+  dueBy: Date;
+  overdue: boolean;
+}
+
 export interface FlaggedPerpetrator extends PersonRef {
   flags: ActiveFlag[];
   incidents: Array<Pick<AgendaIncident, 'ref' | 'label' | 'reportedAt' | 'riskLevel' | 'category' | 'area'>>;
+  /** For a trial's treated perpetrator: the levers due, oldest first. */
+  leversDue?: AgendaLever[];
 }
+
+export type OverdueLever = PersonRef & AgendaLever;
 
 export interface RepeatVictim extends PersonRef {
   incidentsLast365Days: number;
@@ -87,7 +101,21 @@ export interface Agenda {
   flaggedPerpetrators: FlaggedPerpetrator[];
   repeatVictims: RepeatVictim[];
   actionsDue: AgendaAction[];
+  /** Levers past their target (e.g. 72 hours after the incident), listed with the actions due. */
+  leversOverdue?: OverdueLever[];
   panels: AgendaPanel[];
+}
+
+/** The action the "Add action" button of a due lever prefills. */
+export function leverActionText(lever: AgendaLever): string {
+  return `Deliver lever ${lever.tier} (${lever.tierName}, ${lever.mode}) after ${lever.incidentRef}`;
+}
+
+/** An action whose text starts like this is a lever's: recording the lever for its incident closes it. */
+export const leverActionPrefix = /^deliver lever\b/i;
+
+export function leverLine(lever: AgendaLever): string {
+  return `lever ${lever.tier} (${lever.tierName}) due after ${lever.incidentRef}`;
 }
 
 export function actionId(id: number): string {
@@ -116,6 +144,7 @@ export function agendaAsJson(agenda: Agenda): unknown {
       flaggedPerpetrators: agenda.flaggedPerpetrators,
       repeatVictims: agenda.repeatVictims,
       actionsDue: agenda.actionsDue,
+      leversOverdue: agenda.leversOverdue ?? [],
       panels: agenda.panels,
     }),
   );

@@ -1,6 +1,7 @@
 // The `/dmm` command grammar, one for Slack, Teams and the console: text in, a typed command or a
 // message saying what was wrong and the right form (with an example) out. Never throws.
 import { z } from 'zod';
+import { leverModes, leverOutcomes, type LeverMode, type LeverOutcome } from './levers.js';
 import { flagKinds, type FlagKind } from './records.js';
 
 export interface CommandHelp {
@@ -42,6 +43,12 @@ export const commandHelp: CommandHelp[] = [
   },
   { name: 'panel list', usage: 'panel list', example: 'panel list', summary: 'list the panels to come' },
   { name: 'panel cancel', usage: 'panel cancel <id>', example: 'panel cancel P-4', summary: 'cancel a panel', chairsOnly: true },
+  {
+    name: 'lever',
+    usage: 'lever <perpetrator|incident> tier <tier> mode <letter|in-person|call-in> outcome <delivered|refused|not-found> [script <version>] [incident <ref>]',
+    example: 'lever N-7KQ2M-9XWDA tier C mode in-person outcome delivered',
+    summary: "record a trial lever (scripted notification) given to a treated perpetrator; a delivered lever opens the victim's support contact",
+  },
   { name: 'remind snooze', usage: 'remind snooze <id> <days>', example: 'remind snooze A-12 3', summary: "pause an action's reminders for some days" },
   { name: 'help', usage: 'help [command]', example: 'help action add', summary: 'list the commands, or explain one' },
 ];
@@ -74,7 +81,8 @@ export type Command =
   | { name: 'panel add every'; ordinal: (typeof monthlyOrdinals)[number]; weekday: (typeof weekdays)[number]; time: string; kind: PanelKindName; title: string }
   | { name: 'panel list' }
   | { name: 'panel cancel'; id: number }
-  | { name: 'remind snooze'; id: number; days: number };
+  | { name: 'remind snooze'; id: number; days: number }
+  | { name: 'lever'; ref: string; tier: string; mode: LeverMode; outcome: LeverOutcome; script?: string; incident?: string };
 
 export type ParsedCommand = { ok: true; command: Command } | { ok: false; message: string };
 
@@ -146,11 +154,53 @@ const panelIdArg = z.string().transform((value, ctx) => {
   return Number(match[1]);
 });
 
+/** `tier C mode in-person outcome delivered …`: named values in any order, each once. */
+const leverDetails = z.string().transform((value, ctx) => {
+  const words = value.trim().split(/\s+/).filter(Boolean);
+  const known: Record<string, z.ZodType<unknown, string>> = {
+    tier: z.string().regex(/^[A-Za-z]$/, 'the tier is one letter, such as C').transform((v) => v.toUpperCase()),
+    mode: z.string().transform((v) => v.toLowerCase().replace(/_/g, '-')).pipe(z.enum(leverModes, { error: `the mode must be one of ${leverModes.join(', ')}` })),
+    outcome: z.string().transform((v) => v.toLowerCase().replace(/_/g, '-')).pipe(z.enum(leverOutcomes, { error: `the outcome must be one of ${leverOutcomes.join(', ')}` })),
+    script: z.string().regex(/^[0-9a-f]{6,64}$/i, 'the script version is the hex hash shown by dmm trial scripts').transform((v) => v.toLowerCase()),
+    incident: ref,
+  };
+  const found: Record<string, unknown> = {};
+  for (let i = 0; i < words.length; i += 2) {
+    const key = words[i]!.toLowerCase();
+    const schema = Object.hasOwn(known, key) ? known[key] : undefined;
+    if (!schema) {
+      ctx.addIssue({ code: 'custom', message: `"${words[i]!.slice(0, 40)}" is not one of tier, mode, outcome, script, incident` });
+      return z.NEVER;
+    }
+    if (key in found) {
+      ctx.addIssue({ code: 'custom', message: `${key} is given twice` });
+      return z.NEVER;
+    }
+    if (words[i + 1] === undefined) {
+      ctx.addIssue({ code: 'custom', message: `${key} needs a value` });
+      return z.NEVER;
+    }
+    const result = schema.safeParse(words[i + 1]);
+    if (!result.success) {
+      ctx.addIssue({ code: 'custom', message: result.error.issues[0]?.message ?? `the ${key} is not understood` });
+      return z.NEVER;
+    }
+    found[key] = result.data;
+  }
+  for (const required of ['tier', 'mode', 'outcome']) {
+    if (!(required in found)) {
+      ctx.addIssue({ code: 'custom', message: `the ${required} is missing` });
+      return z.NEVER;
+    }
+  }
+  return found as { tier: string; mode: LeverMode; outcome: LeverOutcome; script?: string; incident?: string };
+});
+
 interface Rule {
   /** Named positional words, then optionally the rest of the line as text. */
   words: Array<[string, z.ZodType<unknown, string>]>;
   optionalWords?: Array<[string, z.ZodType<unknown, string>]>;
-  rest?: [string, z.ZodType<string, string>];
+  rest?: [string, z.ZodType<unknown, string>];
   build(values: Record<string, unknown>): Command;
 }
 
@@ -249,6 +299,11 @@ const rules: Record<string, Rule> = {
     build: (v) => ({ name: 'remind snooze', id: v.id as number, days: v.days as number }),
   },
   'panel cancel': { words: [['id', panelIdArg]], build: (v) => ({ name: 'panel cancel', id: v.id as number }) },
+  lever: {
+    words: [['ref', ref]],
+    rest: ['details', leverDetails],
+    build: (v) => ({ name: 'lever', ref: v.ref as string, ...(v.details as { tier: string; mode: LeverMode; outcome: LeverOutcome; script?: string; incident?: string }) }),
+  },
 };
 
 function listFilter(word: string | undefined): ListFilter {

@@ -32,3 +32,8 @@ export function resolveDue(spec: string, today: LocalDate, nextPanelDay: LocalDa
   if (dueOn < today) return { ok: false, message: `The due date ${dueOn} is in the past (today is ${today}).` };
   return { ok: true, dueOn };
 }
+
+/** The due day an "Add action" form starts with: a due lever's day unless it has passed, else tomorrow. */
+export function formDefaultDue(prefilled: string | undefined, today: LocalDate): LocalDate {
+  return prefilled && isLocalDate(prefilled) && prefilled > today ? prefilled : addCalendarDays(today, 1);
+}

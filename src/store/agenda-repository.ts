@@ -7,6 +7,7 @@ import {
   type Agenda,
   type AgendaAction,
   type AgendaIncident,
+  type AgendaLever,
   type AgendaPanel,
   type FlaggedPerpetrator,
   type RepeatVictim,
@@ -16,7 +17,9 @@ import type { LocalDate } from '../domain/calendar.js';
 import type { Meeting } from '../domain/meeting.js';
 import type { FlagKind, RiskLevel } from '../domain/records.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
+import type { LeverDue } from '../domain/levers.js';
 import { actionInclude, actionViewOf, dateOf } from './actions.js';
+import { treatedPerpetrators } from './levers-repository.js';
 
 const dayMs = 86_400_000;
 
@@ -45,14 +48,23 @@ interface IncidentRow {
 }
 
 export async function loadAgenda(prisma: PrismaClient, query: AgendaQuery): Promise<Agenda> {
-  const [highRiskIncidents, flaggedPerpetrators, repeatVictims, actionsDue, panels] = await Promise.all([
+  const { meeting, window } = query;
+  const [highRiskIncidents, flaggedPerpetrators, repeatVictims, actionsDue, panels, treated] = await Promise.all([
     highRiskIncidentsIn(prisma, query),
     flaggedPerpetratorsIn(prisma, query),
     repeatVictimsIn(prisma, query),
     actionsDueFor(prisma, query),
     panelsAfter(prisma, query),
+    treatedPerpetrators(prisma, { timeZone: meeting.timeZone, until: window.end, areas: meeting.areas }),
   ]);
-  const { meeting, window } = query;
+  const leversOf = new Map(treated.map((t) => [t.ref, t.due.map(agendaLeverOf)]));
+  for (const p of flaggedPerpetrators) {
+    const due = leversOf.get(p.ref);
+    if (due?.length) p.leversDue = due;
+  }
+  const leversOverdue = treated
+    .flatMap((t) => t.due.filter((d) => d.overdue).map((d) => ({ ref: t.ref, label: t.label, ...agendaLeverOf(d) })))
+    .sort((a, b) => a.dueBy.getTime() - b.dueBy.getTime() || a.label.localeCompare(b.label));
   return {
     meeting: { key: meeting.key, name: meeting.name, timeZone: meeting.timeZone },
     meetingDate: window.meetingDate,
@@ -61,8 +73,13 @@ export async function loadAgenda(prisma: PrismaClient, query: AgendaQuery): Prom
     flaggedPerpetrators,
     repeatVictims,
     actionsDue,
+    leversOverdue,
     panels,
   };
+}
+
+function agendaLeverOf(due: LeverDue): AgendaLever {
+  return { tier: due.tier, tierName: due.tierName, mode: due.mode, incidentRef: due.incidentRef, dueBy: due.dueBy, overdue: due.overdue };
 }
 
 function lookbackStart(window: AgendaWindow): Date {

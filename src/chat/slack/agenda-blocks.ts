@@ -1,8 +1,9 @@
 // Renders the agenda model as Slack Block Kit messages within Slack's limits: at most 50 blocks a
 // message, 3,000 characters a section and 150 a header. A long agenda continues in thread replies.
 import type { KnownBlock } from '@slack/types';
-import type { Agenda } from '../../domain/agenda.js';
-import { agendaTitle, emptySection, formatLocal, windowLine } from '../../domain/agenda-text.js';
+import { leverActionText, type Agenda } from '../../domain/agenda.js';
+import { agendaTitle, dueLeverText, emptySection, formatLocal, overdueLeverLine, windowLine } from '../../domain/agenda-text.js';
+import { localDateOf } from '../../domain/agenda-window.js';
 import type { OutgoingMessage } from '../../ports.js';
 import { escapeMrkdwn } from './mrkdwn.js';
 
@@ -22,6 +23,9 @@ export interface AddActionValue {
   kind: 'incident' | 'person';
   /** The incident reference, or the person's pseudonymous label. */
   subject: string;
+  /** A due lever prefills its action and due day. */
+  text?: string;
+  due?: string;
 }
 
 function section(text: string, button?: { value: AddActionValue; id: string }): KnownBlock {
@@ -84,10 +88,14 @@ export function agendaBlocks(agenda: Agenda, options: { late: boolean }): KnownB
   if (agenda.flaggedPerpetrators.length === 0) blocks.push(section(emptySection.flaggedPerpetrators));
   agenda.flaggedPerpetrators.forEach((p, index) => {
     const incidents = p.incidents.map((i) => `${e(i.ref)} ${formatLocal(i.reportedAt, tz)} ${i.riskLevel} ${e(i.category)}`).join('\n');
+    const lever = p.leversDue?.[0];
+    const levers = (p.leversDue ?? []).map((l) => `\n:bell: ${e(dueLeverText(l, tz))}`).join('');
     blocks.push(
-      section(`\`${e(p.label)}\` [${p.flags.map((f) => f.kind).join(', ')}]\n${incidents}`, {
+      section(`\`${e(p.label)}\` [${p.flags.map((f) => f.kind).join(', ')}]\n${incidents}${levers}`, {
         id: `p${index}`,
-        value: { kind: 'person', subject: p.label },
+        value: lever
+          ? { kind: 'incident', subject: lever.incidentRef, text: leverActionText(lever), due: localDateOf(lever.dueBy, tz) }
+          : { kind: 'person', subject: p.label },
       }),
     );
   });
@@ -96,8 +104,10 @@ export function agendaBlocks(agenda: Agenda, options: { late: boolean }): KnownB
   for (const v of agenda.repeatVictims) {
     blocks.push(section(`\`${e(v.label)}\`: ${v.incidentsLast365Days} incidents in 365 days, ${v.incidentsInWindow} new`));
   }
-  heading('Actions due', agenda.actionsDue.length);
-  if (agenda.actionsDue.length === 0) blocks.push(section(emptySection.actionsDue));
+  const overdueLevers = agenda.leversOverdue ?? [];
+  heading('Actions due', agenda.actionsDue.length + overdueLevers.length);
+  if (agenda.actionsDue.length + overdueLevers.length === 0) blocks.push(section(emptySection.actionsDue));
+  for (const l of overdueLevers) blocks.push(section(`:warning: ${e(overdueLeverLine(l, tz))}`));
   for (const a of agenda.actionsDue) {
     const owner = a.owner.slackUserId ? `<@${a.owner.slackUserId}>` : e(a.owner.name || `member ${a.owner.memberId}`);
     blocks.push(

@@ -10,6 +10,7 @@ import { handleCommand, refuse } from '../../app/handle-command.js';
 import type { MemberDirectory } from '../../app/manage-members.js';
 import { recordAction, type ActionProblems } from '../../app/record-action.js';
 import { addCalendarDays } from '../../domain/calendar.js';
+import { formDefaultDue } from '../../domain/due-date.js';
 import { localDateOf } from '../../domain/agenda-window.js';
 import type { Meeting } from '../../domain/meeting.js';
 import type { Clock, Reply } from '../../ports.js';
@@ -55,7 +56,7 @@ function boltLogger(log: Logger): BoltLogger {
   };
 }
 
-function addActionView(meeting: Meeting, subject: string, defaultDue: string): View {
+function addActionView(meeting: Meeting, subject: string, defaultDue: string, text = ''): View {
   const input = (blockId: string, label: string, element: Record<string, unknown>, hint?: string): KnownBlock =>
     ({ type: 'input', block_id: blockId, label: { type: 'plain_text', text: label }, element: { action_id: 'value', ...element }, ...(hint ? { hint: { type: 'plain_text', text: hint } } : {}) }) as KnownBlock;
   return {
@@ -69,7 +70,7 @@ function addActionView(meeting: Meeting, subject: string, defaultDue: string): V
       input(fields.subject, 'About', { type: 'plain_text_input', initial_value: subject, max_length: 64 }, 'An incident reference or a person\'s label'),
       input(fields.owner, 'Owner', { type: 'users_select' }, 'A member of the meeting; their agency is recorded with the action'),
       input(fields.due, 'Due', { type: 'datepicker', initial_date: defaultDue }),
-      input(fields.text, 'Action', { type: 'plain_text_input', multiline: true, max_length: 1000 }, 'What is to be done (no names or addresses of victims)'),
+      input(fields.text, 'Action', { type: 'plain_text_input', multiline: true, max_length: 1000, ...(text ? { initial_value: text } : {}) }, 'What is to be done (no names or addresses of victims)'),
     ],
   };
 }
@@ -197,7 +198,7 @@ export function createSlackAdapter(
       }
       const value = JSON.parse((action as { value?: string }).value ?? '{}') as Partial<AddActionValue>;
       const today = localDateOf(clock.now(), found.meeting.timeZone);
-      await client.views.open({ trigger_id: (body as { trigger_id: string }).trigger_id, view: addActionView(found.meeting, value.subject ?? '', addCalendarDays(today, 1)) });
+      await client.views.open({ trigger_id: (body as { trigger_id: string }).trigger_id, view: addActionView(found.meeting, value.subject ?? '', formDefaultDue(value.due, today), value.text ?? '') });
     } catch (error) {
       await failed(error, respond, 'add action button');
     }

@@ -1,7 +1,8 @@
 // Renders the agenda, action cards, reminders and the "Add action" dialog as Adaptive Cards 1.5 (the
 // highest Teams supports for bot messages), each message kept under 80 KB counted in UTF-16.
-import type { ActionView, Agenda } from '../../domain/agenda.js';
-import { agendaTitle, emptySection, formatLocal, windowLine } from '../../domain/agenda-text.js';
+import { leverActionText, type ActionView, type Agenda } from '../../domain/agenda.js';
+import { localDateOf } from '../../domain/agenda-window.js';
+import { agendaTitle, dueLeverText, emptySection, formatLocal, overdueLeverLine, windowLine } from '../../domain/agenda-text.js';
 import type { OutgoingMessage, Reply, ReminderView } from '../../ports.js';
 
 /** Teams refuses messages over 100 KB of UTF-16 (2 bytes a character): 40 K characters keep under 80 KB. */
@@ -24,6 +25,9 @@ export interface AddActionData {
   dmm: 'add-action';
   kind: 'incident' | 'person';
   subject: string;
+  /** A due lever prefills its action and due day. */
+  text?: string;
+  due?: string;
 }
 
 export function card(body: Element[], actions: Element[] = []): Record<string, unknown> {
@@ -44,8 +48,8 @@ export function plain(text: string): string {
 
 const text = (value: string, extra: Element = {}): Element => ({ type: 'TextBlock', text: value, wrap: true, ...extra });
 
-function addActionButton(kind: 'incident' | 'person', subject: string): Element {
-  const data: AddActionData & { msteams: { type: 'task/fetch' } } = { msteams: { type: 'task/fetch' }, dmm: 'add-action', kind, subject };
+function addActionButton(kind: 'incident' | 'person', subject: string, prefill: { text: string; due: string } | undefined = undefined): Element {
+  const data: AddActionData & { msteams: { type: 'task/fetch' } } = { msteams: { type: 'task/fetch' }, dmm: 'add-action', kind, subject, ...(prefill ?? {}) };
   return { type: 'ActionSet', actions: [{ type: 'Action.Submit', title: 'Add action', data }] };
 }
 
@@ -75,16 +79,21 @@ function agendaElements(agenda: Agenda, options: { late: boolean }): Element[] {
       items: [
         text(`${plain(p.label)} [${p.flags.map((f) => f.kind).join(', ')}]`, { weight: 'Bolder' }),
         ...p.incidents.map((i) => text(`${plain(i.ref)} ${formatLocal(i.reportedAt, tz)} ${i.riskLevel} ${plain(i.category)}`, { spacing: 'None' })),
-        addActionButton('person', p.label),
+        ...(p.leversDue ?? []).map((l) => text(plain(dueLeverText(l, tz)), { spacing: 'None', color: l.overdue ? 'Attention' : 'Accent' })),
+        p.leversDue?.[0]
+          ? addActionButton('incident', p.leversDue[0].incidentRef, { text: leverActionText(p.leversDue[0]), due: localDateOf(p.leversDue[0].dueBy, tz) })
+          : addActionButton('person', p.label),
       ],
     });
   }
   heading('Repeat victims', agenda.repeatVictims.length);
   if (agenda.repeatVictims.length === 0) elements.push(text(emptySection.repeatVictims));
   for (const v of agenda.repeatVictims) elements.push(text(`${plain(v.label)}: ${v.incidentsLast365Days} incidents in 365 days, ${v.incidentsInWindow} new`));
-  heading('Actions due', agenda.actionsDue.length);
-  if (agenda.actionsDue.length === 0) elements.push(text(emptySection.actionsDue));
+  const overdueLevers = agenda.leversOverdue ?? [];
+  heading('Actions due', agenda.actionsDue.length + overdueLevers.length);
+  if (agenda.actionsDue.length + overdueLevers.length === 0) elements.push(text(emptySection.actionsDue));
   for (const a of agenda.actionsDue) elements.push(text(actionText(a)));
+  for (const l of overdueLevers) elements.push(text(plain(overdueLeverLine(l, tz)), { color: 'Attention' }));
   heading('Panels in the next 7 days', agenda.panels.length);
   if (agenda.panels.length === 0) elements.push(text(emptySection.panels));
   for (const p of agenda.panels) elements.push(text(`**${plain(p.ref)}** ${formatLocal(p.startsAt, tz)} · ${plain(p.label)}`));

@@ -10,12 +10,13 @@ import { handleCommand, refuse } from '../../app/handle-command.js';
 import { recordAction } from '../../app/record-action.js';
 import { localDateOf } from '../../domain/agenda-window.js';
 import { addCalendarDays } from '../../domain/calendar.js';
+import { formDefaultDue } from '../../domain/due-date.js';
 import type { Meeting } from '../../domain/meeting.js';
 import type { Clock, Reply } from '../../ports.js';
 import { actionInclude, actionViewOf, dateOf } from '../../store/actions.js';
 import type { Database } from '../../store/database.js';
 import { findMember, personalChatsIn } from '../../store/members.js';
-import { actionElements, addActionDialog, card, replyActivities, type TeamsActivity } from './cards.js';
+import { actionElements, addActionDialog, card, replyActivities, type AddActionData, type TeamsActivity } from './cards.js';
 import { TeamsChat, threadOf } from './teams-chat.js';
 import { TeamsTokenClient } from './token-client.js';
 
@@ -188,9 +189,10 @@ export function createTeamsAdapter(settings: TeamsSettings, meetings: Meeting[],
         await refuse(db, actor, meetingOf(a)!.key, 'not a member: add action form');
         return dialogMessage("Sorry, only members of this meeting can use dmm-bot. Ask the meeting's chair to add you.");
       }
-      const data = ((a.value as { data?: { subject?: string } })?.data ?? {}) as { subject?: string };
+      const data = ((a.value as { data?: Partial<AddActionData> })?.data ?? {}) as Partial<AddActionData>;
       const today = localDateOf(clock.now(), meetingOf(a)!.timeZone);
-      return dialog(addActionDialog(data.subject ?? '', await ownerChoices(), addCalendarDays(today, 1)));
+      // A due lever's button prefills its action and due day.
+      return dialog(addActionDialog(String(data.subject ?? ''), await ownerChoices(), formDefaultDue(data.due, today), {}, typeof data.text === 'string' ? { text: data.text } : {}));
     } catch (error) {
       log.error({ err: { message: (error as Error)?.message } }, 'teams dialog failed');
       return dialogMessage('Sorry, that did not work. Nothing was changed; please try again.');
