@@ -9,7 +9,7 @@ import { trialAllocations, trialBalance, trialRapidity, verifyTrial } from './ap
 import { recordLever } from './app/record-lever.js';
 import { TrialRefusal } from './app/trial-errors.js';
 import { actorOf } from './app/actor.js';
-import { parseCommand } from './domain/commands.js';
+import { leverCommandFrom } from './domain/commands.js';
 import { leverModes, leverOutcomes, scriptVersionOf } from './domain/levers.js';
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -269,11 +269,8 @@ export function addTrialCommands(program: Command): void {
     .action(async (ref: string, options: { tier: string; mode: string; outcome: string; script?: string; incident?: string; at?: string; meeting?: string }) => {
       const config = settings();
       const meeting = meetingOf(config, options.meeting);
-      const words = ['lever', ref, 'tier', options.tier, 'mode', options.mode, 'outcome', options.outcome];
-      if (options.script !== undefined) words.push('script', options.script);
-      if (options.incident !== undefined) words.push('incident', options.incident);
-      const parsed = parseCommand(words.join(' '));
-      if (!parsed.ok || parsed.command.name !== 'lever') throw new UsageError(parsed.ok ? 'not a lever' : parsed.message.replace(/ Usage: .*$/, ''));
+      const parsed = leverCommandFrom({ subject: ref, tier: options.tier, mode: options.mode, outcome: options.outcome, incident: options.incident, script: options.script });
+      if (!parsed.ok) throw new UsageError(parsed.message);
       const clock = config.DMM_NOW ? clockStartingAt(config.DMM_NOW) : systemClock;
       const at = options.at === undefined ? clock.now() : instantOption('--at', options.at);
       if (at.getTime() > clock.now().getTime() + 60_000) throw new UsageError('--at is in the future: record a lever once it has been given');

@@ -2,7 +2,7 @@
 import { leverActionPrefix } from '../domain/agenda.js';
 import { localDateOf } from '../domain/agenda-window.js';
 import { formatLocal } from '../domain/agenda-text.js';
-import { closingOutcomes, leverConfigSchema, rapidityHours, tierOf, type LeverMode, type LeverOutcome } from '../domain/levers.js';
+import { closingOutcomes, defaultLeverConfig, leverConfigSchema, rapidityHours, tierOf, type LeverMode, type LeverOutcome } from '../domain/levers.js';
 import { calendarOf, type Meeting } from '../domain/meeting.js';
 import { isTreatmentArm } from '../domain/trial.js';
 import { Prisma } from '../generated/prisma/client.js';
@@ -163,4 +163,11 @@ export async function recordLever(db: Database, meeting: Meeting, actor: Actor, 
 
 async function audit(db: Database, actor: Actor, meeting: Meeting, action: string, subject: string, details: Record<string, string>) {
   await db.prisma.$transaction((tx) => appendAuditMany(tx, [{ actor: actor.id, action, subject, channel: meeting.key, details }]));
+}
+
+/** The tiers a lever form offers for a perpetrator: their trial's, or the defaults (the submission is checked anyway). */
+export async function leverTiersFor(db: Database, label: string): Promise<Array<{ tier: string; name: string; mode: LeverMode }>> {
+  const person = await db.prisma.nominal.findFirst({ where: { label: label.toUpperCase() }, select: { allocation: { select: { trial: { select: { levers: true } } } } } });
+  const levers = person?.allocation ? leverConfigSchema.parse(person.allocation.trial.levers) : defaultLeverConfig;
+  return levers.tiers.map(({ tier, name, mode }) => ({ tier, name, mode }));
 }

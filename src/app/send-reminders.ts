@@ -2,10 +2,12 @@
 // exactly once across replicas, retries and restarts.
 import type { Logger } from 'pino';
 import { localDateOf } from '../domain/agenda-window.js';
-import { formatLocal } from '../domain/agenda-text.js';
+import { formatLocal, overdueLeverLine } from '../domain/agenda-text.js';
+import { leverActionPrefix } from '../domain/agenda.js';
+import { treatedPerpetrators } from '../store/levers-repository.js';
 import { calendarOf, type Meeting } from '../domain/meeting.js';
 import { panelKindName, panelRef } from '../domain/panels.js';
-import { inWorkingHours, nextWindowStart, planReminders, type PlannedReminder, type ReminderPolicy } from '../domain/reminders.js';
+import { inWorkingHours, nextWindowStart, planReminders, type PlanLever, type PlannedReminder, type ReminderPolicy } from '../domain/reminders.js';
 import { DeliveryError, type ChatPlatform, type Clock, type ReminderView } from '../ports.js';
 import { actionInclude, actionViewOf, dateOf, localDateOfRow } from '../store/actions.js';
 import { appendAudit } from '../store/audit.js';
@@ -37,16 +39,32 @@ interface ReminderPayload {
   panelId?: number;
   daysBefore?: number;
   failedKey?: string;
+  leverIncidentIds?: number[];
+}
+
+/** The meeting's treated perpetrators' levers past their target at `now`, with the open actions agreed to deliver them. */
+async function overdueLeversOf(db: Database, meeting: Meeting, now: Date): Promise<PlanLever[]> {
+  const overdue = (await treatedPerpetrators(db.prisma, { timeZone: meeting.timeZone, until: now, areas: meeting.areas })).flatMap((t) => t.due.filter((d) => d.overdue));
+  if (overdue.length === 0) return [];
+  const actions = await db.prisma.action.findMany({
+    where: { meetingKey: meeting.key, status: 'open', incidentId: { in: overdue.map((l) => l.incidentId) }, owner: { active: true } },
+    select: { id: true, ownerId: true, incidentId: true, text: true },
+  });
+  return overdue.map((lever) => {
+    const own = actions.filter((a) => a.incidentId === lever.incidentId && leverActionPrefix.test(a.text));
+    return { incidentId: lever.incidentId, ownerIds: own.map((a) => a.ownerId), actionIds: own.map((a) => a.id) };
+  });
 }
 
 export async function planFor(db: Database, meeting: Meeting, now: Date, policy: ReminderPolicy): Promise<PlannedReminder[]> {
-  const [panels, actions, chairs] = await Promise.all([
+  const [panels, actions, chairs, overdueLevers] = await Promise.all([
     db.prisma.panel.findMany({ where: { meetingKey: meeting.key, cancelledAt: null, startsAt: { gt: now } }, select: { id: true, startsAt: true } }),
     db.prisma.action.findMany({
       where: { meetingKey: meeting.key, status: 'open', owner: { active: true } },
       select: { id: true, ownerId: true, dueOn: true, snoozedUntil: true, lastNudgedOn: true },
     }),
     db.prisma.member.findMany({ where: { role: 'chair', active: true }, select: { id: true } }),
+    overdueLeversOf(db, meeting, now),
   ]);
   return planReminders({
     now,
@@ -62,6 +80,7 @@ export async function planFor(db: Database, meeting: Meeting, now: Date, policy:
       lastNudgedOn: a.lastNudgedOn ? localDateOfRow(a.lastNudgedOn) : null,
     })),
     chairIds: chairs.map((c) => c.id),
+    overdueLevers,
   });
 }
 
@@ -86,7 +105,13 @@ export async function runReminders(deps: ReminderDeps, meetings: Meeting[]): Pro
         kind: r.kind,
         meetingKey: meeting.key,
         recipient: String(r.recipientId),
-        payload: { kind: r.kind, actionIds: r.actionIds, day: r.day, ...(r.panelId ? { panelId: r.panelId, daysBefore: r.daysBefore } : {}) },
+        payload: {
+          kind: r.kind,
+          actionIds: r.actionIds,
+          day: r.day,
+          ...(r.panelId ? { panelId: r.panelId, daysBefore: r.daysBefore } : {}),
+          ...(r.leverIncidentIds ? { leverIncidentIds: r.leverIncidentIds } : {}),
+        },
       })),
       clock.now(),
     );
@@ -143,8 +168,8 @@ async function deliverOne(deps: ReminderDeps, meeting: Meeting, message: Claimed
     await markFailed(db.prisma, message.id, instanceId, !chat ? `no chat platform for ${meeting.key}` : 'the recipient is no longer a member');
     return 'failed';
   }
-  const view = await reminderView(db, meeting, payload, now, deps.policy);
-  if (view.actions.length === 0 && payload.kind !== 'failure' && payload.kind !== 'fallback') {
+  const { view, levers } = await reminderView(db, meeting, payload, now, deps.policy);
+  if (view.actions.length === 0 && levers === 0 && payload.kind !== 'failure' && payload.kind !== 'fallback') {
     // Everything in it was closed since it was planned: nothing to say.
     await markSent(db.prisma, message.id, instanceId, 'nothing-left', now);
     return 'sent';
@@ -227,10 +252,22 @@ async function superseded(db: Database, payload: ReminderPayload, today: string,
   return false;
 }
 
-async function reminderView(db: Database, meeting: Meeting, payload: ReminderPayload, now: Date, policy: ReminderPolicy): Promise<ReminderView> {
+/** The levers of these incidents still overdue at `now`, as lines for a reminder. */
+async function overdueLeverLines(db: Database, meeting: Meeting, incidentIds: number[] | undefined, now: Date): Promise<string[]> {
+  if (!incidentIds?.length) return [];
+  const incidents = await db.prisma.incident.findMany({ where: { id: { in: incidentIds } }, select: { perpetratorId: true } });
+  const treated = await treatedPerpetrators(db.prisma, { timeZone: meeting.timeZone, until: now, nominalIds: [...new Set(incidents.map((i) => i.perpetratorId))] });
+  return treated
+    .flatMap((t) => t.due.filter((d) => d.overdue && incidentIds.includes(d.incidentId)).map((d) => ({ ...d, label: t.label, ref: t.ref })))
+    .sort((a, b) => a.dueBy.getTime() - b.dueBy.getTime())
+    .map((d) => `${overdueLeverLine({ ...d, ref: d.ref, label: d.label }, meeting.timeZone)}. Record it with /dmm lever ${d.label} tier ${d.tier} mode ${d.mode} outcome delivered`);
+}
+
+async function reminderView(db: Database, meeting: Meeting, payload: ReminderPayload, now: Date, policy: ReminderPolicy): Promise<{ view: ReminderView; levers: number }> {
   const today = localDateOf(now, meeting.timeZone);
   const rows = await db.prisma.action.findMany({ where: { id: { in: payload.actionIds }, status: 'open' }, include: actionInclude, orderBy: [{ dueOn: 'asc' }, { id: 'asc' }] });
   const actions = rows.map((r) => actionViewOf(r, today));
+  const levers = await overdueLeverLines(db, meeting, payload.leverIncidentIds, now);
   let heading: string;
   switch (payload.kind) {
     case 'panel': {
@@ -243,7 +280,10 @@ async function reminderView(db: Database, meeting: Meeting, payload: ReminderPay
       heading = `${actions.length === 1 ? 'This action is' : `These ${actions.length} actions are`} overdue. Please close, update or re-date ${actions.length === 1 ? 'it' : 'them'}.`;
       break;
     case 'digest':
-      heading = `Chairs' digest: ${actions.length} action(s) overdue by more than ${policy.escalateAfterWorkingDays} working days.`;
+      heading = `Chairs' digest: ${actions.length} action(s) overdue by more than ${policy.escalateAfterWorkingDays} working days` + (levers.length ? `, and ${levers.length} trial lever(s) past their target:\n${levers.join('\n')}` : '.');
+      break;
+    case 'lever':
+      heading = `A trial lever is past its target and not yet recorded:\n${levers.join('\n')}`;
       break;
     case 'failure':
       heading = `A reminder could not be delivered (${payload.failedKey ?? 'unknown'}). The owner may not know their actions are due; please contact them.`;
@@ -252,5 +292,5 @@ async function reminderView(db: Database, meeting: Meeting, payload: ReminderPay
       heading = `A reminder went to the meeting channel with a mention, because its owner could not be messaged privately (${payload.failedKey ?? 'unknown'}): the app may not be installed for them.`;
       break;
   }
-  return { kind: payload.kind, heading, actions, timeZone: meeting.timeZone };
+  return { view: { kind: payload.kind, heading, actions, timeZone: meeting.timeZone }, levers: levers.length };
 }

@@ -395,3 +395,16 @@ export function helpText(topic?: string): string {
   }
   return ['dmm-bot commands:', ...commandHelp.map((h) => `/dmm ${h.usage}: ${h.summary}${h.chairsOnly ? ' (chairs only)' : ''}`)].join('\n');
 }
+
+/** A lever from a form's or the CLI's fields, checked by the same grammar as a typed `/dmm lever`. */
+export function leverCommandFrom(fields: { subject: string; tier: string; mode: string; outcome: string; incident?: string | undefined; script?: string | undefined }):
+  | { ok: true; command: Extract<Command, { name: 'lever' }> }
+  | { ok: false; message: string } {
+  const words = ['lever', fields.subject, 'tier', fields.tier, 'mode', fields.mode, 'outcome', fields.outcome];
+  if (fields.incident?.trim()) words.push('incident', fields.incident.trim());
+  if (fields.script?.trim()) words.push('script', fields.script.trim());
+  if (words.some((w) => w.trim() === '' || /\s/.test(w.trim()))) return { ok: false, message: 'Every field needs one word: the tier, how it was given and the outcome.' };
+  const parsed = parseCommand(words.join(' '));
+  if (!parsed.ok) return { ok: false, message: parsed.message.replace(/ Usage: .*$/s, '') };
+  return parsed.command.name === 'lever' ? { ok: true, command: parsed.command } : { ok: false, message: 'That is not a lever.' };
+}

@@ -34,6 +34,14 @@ export interface PlanAction {
   lastNudgedOn: LocalDate | null;
 }
 
+/** A trial lever past its target: its action's owners are told once, and the chairs see it in their digest. */
+export interface PlanLever {
+  incidentId: number;
+  /** Owners of the open action that delivers it, if the meeting agreed one; else the chairs are told. */
+  ownerIds: number[];
+  actionIds: number[];
+}
+
 export interface ReminderInputs {
   now: Date;
   timeZone: string;
@@ -42,9 +50,10 @@ export interface ReminderInputs {
   panels: PlanPanel[];
   openActions: PlanAction[];
   chairIds: number[];
+  overdueLevers?: PlanLever[];
 }
 
-export type ReminderKind = 'panel' | 'nudge' | 'digest';
+export type ReminderKind = 'panel' | 'nudge' | 'digest' | 'lever';
 
 export interface PlannedReminder {
   /** Unique per recipient, kind and panel or day: the outbox's guarantee of "once". */
@@ -56,6 +65,8 @@ export interface PlannedReminder {
   panelId?: number;
   /** For a panel reminder: how many working days before the panel it is. */
   daysBefore?: number;
+  /** For a lever reminder: the incident whose lever is overdue; for a digest, every overdue lever's. */
+  leverIncidentIds?: number[];
 }
 
 /** Messages go out only on working days, inside working hours. */
@@ -104,12 +115,23 @@ export function planReminders(inputs: ReminderInputs): PlannedReminder[] {
     plan.push({ key: `nudge:${today}:to:${ownerId}`, kind: 'nudge', recipientId: ownerId, actionIds, day: today });
   }
 
+  // An overdue lever is told once to whoever was to deliver it (the chairs, if nobody was named).
+  const levers = [...(inputs.overdueLevers ?? [])].sort((a, b) => a.incidentId - b.incidentId);
+  const chairIds = [...inputs.chairIds].sort((a, b) => a - b);
+  for (const lever of levers) {
+    const recipients = lever.ownerIds.length ? [...new Set(lever.ownerIds)].sort((a, b) => a - b) : chairIds;
+    for (const recipientId of recipients) {
+      plan.push({ key: `lever:${lever.incidentId}:overdue:to:${recipientId}`, kind: 'lever', recipientId, actionIds: lever.actionIds, day: today, leverIncidentIds: [lever.incidentId] });
+    }
+  }
+
   // Snoozing defers the owner's nudges, not the chairs' view of what is long overdue.
   const escalated = inputs.openActions.filter((a) => a.dueOn < today && calendar.workingDaysBetween(a.dueOn, today) > policy.escalateAfterWorkingDays);
-  if (escalated.length > 0) {
+  if (escalated.length > 0 || levers.length > 0) {
     const actionIds = [...groupByOwner(escalated).values()].flat();
-    for (const chairId of [...inputs.chairIds].sort((a, b) => a - b)) {
-      plan.push({ key: `digest:${today}:to:${chairId}`, kind: 'digest', recipientId: chairId, actionIds, day: today });
+    const leverIncidentIds = levers.map((l) => l.incidentId);
+    for (const chairId of chairIds) {
+      plan.push({ key: `digest:${today}:to:${chairId}`, kind: 'digest', recipientId: chairId, actionIds, day: today, ...(leverIncidentIds.length ? { leverIncidentIds } : {}) });
     }
   }
   return plan;

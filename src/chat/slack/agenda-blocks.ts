@@ -9,6 +9,7 @@ import { escapeMrkdwn } from './mrkdwn.js';
 
 export const slackLimits = { blocksPerMessage: 50, sectionText: 3_000, headerText: 150 } as const;
 export const addActionId = 'dmm_add_action';
+export const recordLeverId = 'dmm_record_lever';
 
 export interface SlackMessagePayload {
   text: string;
@@ -42,6 +43,13 @@ function section(text: string, button?: { value: AddActionValue; id: string }): 
 }
 
 /** Item lines are short by construction; a limit is a guard, and a cut line says so. */
+/** What a "Record lever" button carries: the treated person's label, the lever's incident and tier. */
+export interface RecordLeverValue {
+  subject: string;
+  incident: string;
+  tier: string;
+}
+
 export function fit(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 12)}… (cut)`;
 }
@@ -98,6 +106,13 @@ export function agendaBlocks(agenda: Agenda, options: { late: boolean }): KnownB
           : { kind: 'person', subject: p.label },
       }),
     );
+    if (lever) {
+      const value: RecordLeverValue = { subject: p.label, incident: lever.incidentRef, tier: lever.tier };
+      blocks.push({
+        type: 'actions',
+        elements: [{ type: 'button', action_id: `${recordLeverId}:p${index}`, text: { type: 'plain_text', text: `Record lever ${lever.tier}` }, value: JSON.stringify(value) }],
+      });
+    }
   });
   heading('Repeat victims', agenda.repeatVictims.length);
   if (agenda.repeatVictims.length === 0) blocks.push(section(emptySection.repeatVictims));

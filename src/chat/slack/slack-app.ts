@@ -17,7 +17,10 @@ import type { Clock, Reply } from '../../ports.js';
 import type { Database } from '../../store/database.js';
 import { findMember } from '../../store/members.js';
 import { appendAudit } from '../../store/audit.js';
-import { addActionId, type AddActionValue } from './agenda-blocks.js';
+import { addActionId, recordLeverId, type AddActionValue, type RecordLeverValue } from './agenda-blocks.js';
+import { leverTiersFor, recordLever } from '../../app/record-lever.js';
+import { leverCommandFrom } from '../../domain/commands.js';
+import { leverModes, leverOutcomes, type LeverMode } from '../../domain/levers.js';
 import { actionDoneId, actionUpdateId, replyMessages } from './reply-blocks.js';
 import { SlackChat, slackClientOptions } from './slack-chat.js';
 
@@ -40,6 +43,8 @@ export interface SlackAdapter {
 }
 
 const addActionForm = 'dmm_add_action_form';
+const recordLeverForm = 'dmm_record_lever_form';
+const leverFields = { tier: 'tier', mode: 'mode', outcome: 'outcome', script: 'script' } as const;
 const updateActionForm = 'dmm_update_action_form';
 const fields = { subject: 'subject', owner: 'owner', due: 'due', text: 'text', note: 'note' } as const;
 
@@ -71,6 +76,40 @@ function addActionView(meeting: Meeting, subject: string, defaultDue: string, te
       input(fields.owner, 'Owner', { type: 'users_select' }, 'A member of the meeting; their agency is recorded with the action'),
       input(fields.due, 'Due', { type: 'datepicker', initial_date: defaultDue }),
       input(fields.text, 'Action', { type: 'plain_text_input', multiline: true, max_length: 1000, ...(text ? { initial_value: text } : {}) }, 'What is to be done (no names or addresses of victims)'),
+    ],
+  };
+}
+
+function recordLeverView(meeting: Meeting, value: RecordLeverValue, tiers: Array<{ tier: string; name: string; mode: LeverMode }>): View {
+  const option = (text: string, v: string) => ({ text: { type: 'plain_text' as const, text }, value: v });
+  const select = (blockId: string, label: string, options: Array<ReturnType<typeof option>>, initial: string | undefined): KnownBlock =>
+    ({
+      type: 'input',
+      block_id: blockId,
+      label: { type: 'plain_text', text: label },
+      element: { type: 'static_select', action_id: 'value', options, ...(options.some((o) => o.value === initial) ? { initial_option: options.find((o) => o.value === initial) } : {}) },
+    }) as KnownBlock;
+  const due = tiers.find((t) => t.tier === value.tier);
+  return {
+    type: 'modal',
+    callback_id: recordLeverForm,
+    private_metadata: JSON.stringify({ meeting: meeting.key, subject: value.subject, incident: value.incident }),
+    title: { type: 'plain_text', text: 'Record lever' },
+    submit: { type: 'plain_text', text: 'Record' },
+    close: { type: 'plain_text', text: 'Cancel' },
+    blocks: [
+      { type: 'section', text: { type: 'mrkdwn', text: `Lever for \`${value.subject}\` after ${value.incident}` } },
+      select(leverFields.tier, 'Tier', tiers.map((t) => option(`${t.tier}: ${t.name}`, t.tier)), value.tier),
+      select(leverFields.mode, 'How it was given', leverModes.map((m) => option(m, m)), due?.mode),
+      select(leverFields.outcome, 'Outcome', leverOutcomes.map((o) => option(o, o)), 'delivered'),
+      {
+        type: 'input',
+        block_id: leverFields.script,
+        optional: true,
+        label: { type: 'plain_text', text: 'Script version' },
+        hint: { type: 'plain_text', text: "Leave empty for the tier's latest script (dmm trial scripts lists them)" },
+        element: { type: 'plain_text_input', action_id: 'value', max_length: 64 },
+      } as KnownBlock,
     ],
   };
 }
@@ -201,6 +240,60 @@ export function createSlackAdapter(
       await client.views.open({ trigger_id: (body as { trigger_id: string }).trigger_id, view: addActionView(found.meeting, value.subject ?? '', formDefaultDue(value.due, today), value.text ?? '') });
     } catch (error) {
       await failed(error, respond, 'add action button');
+    }
+  });
+
+  app.action(new RegExp(`^${recordLeverId}`), async ({ ack, body, action, respond, client }) => {
+    await ack();
+    try {
+      const found = await place(body.team?.id, body.channel?.id);
+      const actor = await actorFor(body.user.id);
+      if (!found.meeting || !isMember(actor)) {
+        await refuse(db, actor, `slack:${body.channel?.id ?? ''}`, found.refusal ?? 'not a member: lever form');
+        await respond({ response_type: 'ephemeral', replace_original: false, text: found.refusal ?? "Sorry, only members of this meeting can use dmm-bot. Ask the meeting's chair to add you." });
+        return;
+      }
+      const value = JSON.parse((action as { value?: string }).value ?? '{}') as RecordLeverValue;
+      const view = recordLeverView(found.meeting, value, await leverTiersFor(db, value.subject ?? ''));
+      await client.views.open({ trigger_id: (body as { trigger_id: string }).trigger_id, view });
+    } catch (error) {
+      await failed(error, respond, 'record lever button');
+    }
+  });
+
+  app.view(recordLeverForm, async ({ ack, body, view }) => {
+    const meta = JSON.parse(view.private_metadata || '{}') as { meeting?: string; subject?: string; incident?: string };
+    const found = await place(body.team?.id, undefined, meta.meeting);
+    const actor = await actorFor(body.user.id);
+    if (!found.meeting || !isMember(actor)) {
+      await refuse(db, actor, meta.meeting ?? '', found.refusal ?? 'not a member: lever form');
+      await ack({ response_action: 'errors', errors: { [leverFields.outcome]: found.refusal ?? 'Only members of this meeting can record levers.' } });
+      return;
+    }
+    const values = view.state.values;
+    const picked = (field: string) => values[field]?.value?.selected_option?.value ?? '';
+    const script = (values[leverFields.script]?.value?.value ?? '').trim();
+    const parsed = leverCommandFrom({ subject: meta.subject ?? '', tier: picked(leverFields.tier), mode: picked(leverFields.mode), outcome: picked(leverFields.outcome), incident: meta.incident, script });
+    if (!parsed.ok) {
+      await ack({ response_action: 'errors', errors: { [script ? leverFields.script : leverFields.outcome]: parsed.message.slice(0, 150) } });
+      return;
+    }
+    try {
+      const { ref, tier, mode, outcome, incident } = parsed.command;
+      const result = await recordLever(db, found.meeting, actor, { subject: ref, tier, mode, outcome, script: parsed.command.script, incident }, clock.now(), `slack:view:${view.id}`);
+      if (!result.ok) {
+        const field = /script/i.test(result.message) ? leverFields.script : /tier/i.test(result.message) ? leverFields.tier : leverFields.outcome;
+        await ack({ response_action: 'errors', errors: { [field]: result.message.slice(0, 150) } });
+        return;
+      }
+      await ack();
+      if (!result.repeated) {
+        const reply = await handleThreadReply(found.meeting, { visibility: 'meeting', text: result.message, ...(result.victimAction ? { actions: [result.victimAction] } : {}) });
+        await deliver(reply, found.meeting, async () => ({}) as never);
+      }
+    } catch (error) {
+      log.error({ err: { message: (error as Error)?.message } }, 'record lever form failed');
+      await ack({ response_action: 'errors', errors: { [leverFields.outcome]: 'Sorry, that did not work. Nothing was recorded; please try again.' } }).catch(() => {});
     }
   });
 

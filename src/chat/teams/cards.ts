@@ -53,6 +53,40 @@ function addActionButton(kind: 'incident' | 'person', subject: string, prefill: 
   return { type: 'ActionSet', actions: [{ type: 'Action.Submit', title: 'Add action', data }] };
 }
 
+/** What a "Record lever" button carries: the treated person's label, the lever's incident and tier. */
+export interface RecordLeverData {
+  dmm: 'record-lever';
+  subject: string;
+  incident: string;
+  tier: string;
+}
+
+function recordLeverButton(data: RecordLeverData): Element {
+  return { type: 'ActionSet', actions: [{ type: 'Action.Submit', title: `Record lever ${data.tier}`, data: { msteams: { type: 'task/fetch' }, ...data } }] };
+}
+
+/** The "Record lever" dialog: tier, mode, outcome and script version, for one lever due. */
+export function recordLeverDialog(
+  data: Pick<RecordLeverData, 'subject' | 'incident' | 'tier'>,
+  tiers: Array<{ tier: string; name: string; mode: string }>,
+  modes: readonly string[],
+  outcomes: readonly string[],
+  problem?: string,
+): Record<string, unknown> {
+  const due = tiers.find((t) => t.tier === data.tier);
+  return card(
+    [
+      text(`Lever for ${plain(data.subject)} after ${plain(data.incident)}`, { weight: 'Bolder' }),
+      { type: 'Input.ChoiceSet', id: 'tier', label: 'Tier', choices: tiers.map((t) => ({ title: `${t.tier}: ${t.name}`, value: t.tier })), value: due?.tier ?? '', isRequired: true, errorMessage: 'Choose the tier' },
+      { type: 'Input.ChoiceSet', id: 'mode', label: 'How it was given', choices: modes.map((m) => ({ title: m, value: m })), value: due?.mode ?? '', isRequired: true, errorMessage: 'Choose how' },
+      { type: 'Input.ChoiceSet', id: 'outcome', label: 'Outcome', choices: outcomes.map((o) => ({ title: o, value: o })), value: 'delivered', isRequired: true, errorMessage: 'Choose the outcome' },
+      { type: 'Input.Text', id: 'script', label: "Script version (empty: the tier's latest)", maxLength: 64 },
+      ...(problem ? [text(plain(problem), { color: 'Attention', size: 'Small' })] : []),
+    ],
+    [{ type: 'Action.Submit', title: 'Record', data: { dmm: 'record-lever-submit', subject: data.subject, incident: data.incident } }],
+  );
+}
+
 function agendaElements(agenda: Agenda, options: { late: boolean }): Element[] {
   const tz = agenda.meeting.timeZone;
   const elements: Element[] = [text(plain(windowLine(agenda)), { isSubtle: true, spacing: 'None' })];
@@ -83,6 +117,7 @@ function agendaElements(agenda: Agenda, options: { late: boolean }): Element[] {
         p.leversDue?.[0]
           ? addActionButton('incident', p.leversDue[0].incidentRef, { text: leverActionText(p.leversDue[0]), due: localDateOf(p.leversDue[0].dueBy, tz) })
           : addActionButton('person', p.label),
+        ...(p.leversDue?.[0] ? [recordLeverButton({ dmm: 'record-lever', subject: p.label, incident: p.leversDue[0].incidentRef, tier: p.leversDue[0].tier })] : []),
       ],
     });
   }

@@ -16,7 +16,10 @@ import type { Clock, Reply } from '../../ports.js';
 import { actionInclude, actionViewOf, dateOf } from '../../store/actions.js';
 import type { Database } from '../../store/database.js';
 import { findMember, personalChatsIn } from '../../store/members.js';
-import { actionElements, addActionDialog, card, replyActivities, type AddActionData, type TeamsActivity } from './cards.js';
+import { actionElements, addActionDialog, card, recordLeverDialog, replyActivities, type AddActionData, type TeamsActivity } from './cards.js';
+import { leverTiersFor, recordLever } from '../../app/record-lever.js';
+import { leverCommandFrom } from '../../domain/commands.js';
+import { leverModes, leverOutcomes } from '../../domain/levers.js';
 import { TeamsChat, threadOf } from './teams-chat.js';
 import { TeamsTokenClient } from './token-client.js';
 
@@ -189,7 +192,12 @@ export function createTeamsAdapter(settings: TeamsSettings, meetings: Meeting[],
         await refuse(db, actor, meetingOf(a)!.key, 'not a member: add action form');
         return dialogMessage("Sorry, only members of this meeting can use dmm-bot. Ask the meeting's chair to add you.");
       }
-      const data = ((a.value as { data?: Partial<AddActionData> })?.data ?? {}) as Partial<AddActionData>;
+      const raw = ((a.value as { data?: Record<string, unknown> })?.data ?? {}) as Record<string, unknown>;
+      if (raw.dmm === 'record-lever') {
+        const lever = { subject: String(raw.subject ?? ''), incident: String(raw.incident ?? ''), tier: String(raw.tier ?? '') };
+        return dialog(recordLeverDialog(lever, await leverTiersFor(db, lever.subject), leverModes, leverOutcomes));
+      }
+      const data = raw as Partial<AddActionData>;
       const today = localDateOf(clock.now(), meetingOf(a)!.timeZone);
       // A due lever's button prefills its action and due day.
       return dialog(addActionDialog(String(data.subject ?? ''), await ownerChoices(), formDefaultDue(data.due, today), {}, typeof data.text === 'string' ? { text: data.text } : {}));
@@ -198,6 +206,24 @@ export function createTeamsAdapter(settings: TeamsSettings, meetings: Meeting[],
       return dialogMessage('Sorry, that did not work. Nothing was changed; please try again.');
     }
   });
+
+  /** The lever dialog's values go through the command grammar, exactly as a typed /dmm lever would. */
+  const submitLeverDialog = async (ctx: Ctx, meeting: Meeting, actor: Actor, values: Record<string, string>) => {
+    const lever = { subject: values.subject ?? '', incident: values.incident ?? '', tier: values.tier ?? '' };
+    const parsed = leverCommandFrom({ subject: lever.subject, tier: values.tier ?? '', mode: values.mode ?? '', outcome: values.outcome ?? '', incident: lever.incident, script: values.script });
+    const again = async (problem: string) => dialog(recordLeverDialog(lever, await leverTiersFor(db, lever.subject), leverModes, leverOutcomes, problem));
+    if (!parsed.ok) return again(parsed.message);
+    const { ref, tier, mode, outcome, script, incident } = parsed.command;
+    const result = await recordLever(db, meeting, actor, { subject: ref, tier, mode, outcome, script, incident }, clock.now(), ctx.activity.id ? `teams:dialog:${ctx.activity.id}` : undefined);
+    if (!result.ok) return again(result.message);
+    if (!result.repeated) {
+      const reply: Reply = { visibility: 'meeting', text: result.message, ...(result.victimAction ? { actions: [result.victimAction] } : {}) };
+      const run = await db.prisma.agendaRun.findFirst({ where: { meetingKey: meeting.key, meetingDate: dateOf(localDateOf(clock.now(), meeting.timeZone)), messageRef: { not: null } } });
+      if (run?.messageRef) reply.threadRef = run.messageRef;
+      await deliver(ctx, meeting, reply).catch((error) => log.error({ err: { message: (error as Error)?.message } }, 'teams confirmation failed'));
+    }
+    return dialogMessage(result.message);
+  };
 
   route('dialog.submit', async (ctx: Ctx) => {
     try {
@@ -211,6 +237,7 @@ export function createTeamsAdapter(settings: TeamsSettings, meetings: Meeting[],
         return dialogMessage("Sorry, only members of this meeting can use dmm-bot. Ask the meeting's chair to add you.");
       }
       const values = ((a.value as { data?: Record<string, string> })?.data ?? {}) as Record<string, string>;
+      if (values.dmm === 'record-lever-submit') return await submitLeverDialog(ctx, meeting, actor, values);
       const request = { subject: values.subject ?? '', ownerUserId: values.owner ?? '', due: values.due ?? '', text: values.text ?? '' };
       // A dialog submitted twice carries the same dialog values and is recorded once (see createActionOnce).
       const result = await recordAction(db, meeting, actor, request, clock.now(), a.id ? `teams:dialog:${a.id}` : undefined);
