@@ -248,6 +248,7 @@ function buildProgram(): Command {
       });
   importOf('incidents', 'source_ref,reported_at,occurred_at,risk_level,category,area,perpetrator_ref,victim_ref,children_present[,source_system,risk_tool,prof_judgement,crime]');
   importOf('flags', 'perpetrator_ref,kind,note,starts_on,ends_on');
+  importOf('contacts', 'source_ref,victim_ref,contacted_at,perceived_risk (0-10),agency: victim contacts of the support service');
 
   program
     .command('seed')

@@ -1,8 +1,10 @@
-// Use cases: load incidents and flags from a CSV file or an HTTP push, and audit each load.
+// Use cases: load incidents, flags and victim contacts from a CSV file or an HTTP push, and audit each load.
 import path from 'node:path';
 import {
+  contactRecords,
   describeProblems,
   flagRecords,
+  type ContactRecord,
   incidentRecords,
   type FieldProblem,
   type FlagRecord,
@@ -12,9 +14,9 @@ import {
 import { importCsv, type CsvImportOptions, type ImportSummary } from '../ingest/csv-import.js';
 import { appendAudit } from '../store/audit.js';
 import type { Database } from '../store/database.js';
-import { incidentBatch, upsertFlags, writeIncidentBatch, type NominalIds, type WriteCounts } from '../store/records-repository.js';
+import { incidentBatch, upsertContacts, upsertFlags, writeIncidentBatch, type NominalIds, type WriteCounts } from '../store/records-repository.js';
 
-export type RecordType = 'incidents' | 'flags';
+export type RecordType = 'incidents' | 'flags' | 'contacts';
 
 type Tx = Parameters<typeof upsertFlags>[0];
 
@@ -30,11 +32,12 @@ function writerFor(db: Database, type: RecordType, source: string, nominals: Nom
       return (tx) => writeIncidentBatch(tx, batch, db.labelKey, nominals);
     };
   }
+  if (type === 'contacts') return (records) => (tx) => upsertContacts(tx, records as ContactRecord[], db.labelKey, nominals);
   return (records) => (tx) => upsertFlags(tx, records as FlagRecord[], db.labelKey, source, nominals);
 }
 
-export function recordKindOf(type: RecordType): RecordKind<IncidentRecord> | RecordKind<FlagRecord> {
-  return type === 'incidents' ? incidentRecords : flagRecords;
+export function recordKindOf(type: RecordType): RecordKind<IncidentRecord> | RecordKind<FlagRecord> | RecordKind<ContactRecord> {
+  return type === 'incidents' ? incidentRecords : type === 'contacts' ? contactRecords : flagRecords;
 }
 
 export async function importRecordsFile(
@@ -89,7 +92,7 @@ export async function pushRecords(db: Database, type: RecordType, body: unknown[
     const key = kind.keyOf(result.data);
     const first = firstIndexOfKey.get(key);
     if (first !== undefined) {
-      problems.push({ index, field: type === 'incidents' ? 'source_ref' : 'perpetrator_ref', reason: `repeats record ${first}` });
+      problems.push({ index, field: type === 'flags' ? 'perpetrator_ref' : 'source_ref', reason: `repeats record ${first}` });
       return;
     }
     firstIndexOfKey.set(key, index);

@@ -112,8 +112,33 @@ export const flagRecordSchema = z
 
 export type FlagRecord = z.infer<typeof flagRecordSchema>;
 
+/** A victim support service's contact: never shown in chat except as aggregates. */
+export const contactRecordSchema = z.strictObject(
+  {
+    source_ref: reference,
+    victim_ref: reference,
+    contacted_at: instant,
+    perceived_risk: z.preprocess(
+      (value) => (typeof value === 'string' && /^\s*-?\d+\s*$/.test(value) ? Number(value) : value),
+      z
+        .number({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a whole number from 0 to 10') })
+        .int('must be a whole number from 0 to 10')
+        .min(0, 'must be a whole number from 0 to 10')
+        .max(10, 'must be a whole number from 0 to 10'),
+    ),
+    agency: z
+      .string({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be text') })
+      .trim()
+      .toLowerCase()
+      .regex(/^[a-z0-9][a-z0-9-]{1,39}$/, 'must be one word such as idva'),
+  },
+  { error: (issue) => (issue.code === 'unrecognized_keys' ? `unknown field` : 'must be an object with the contact fields') },
+);
+
+export type ContactRecord = z.infer<typeof contactRecordSchema>;
+
 export interface RecordKind<T> {
-  name: 'incidents' | 'flags';
+  name: 'incidents' | 'flags' | 'contacts';
   schema: z.ZodType<T>;
   requiredColumns: readonly string[];
   optionalColumns: readonly string[];
@@ -135,6 +160,14 @@ export const flagRecords: RecordKind<FlagRecord> = {
   requiredColumns: ['perpetrator_ref', 'kind', 'note', 'starts_on', 'ends_on'],
   optionalColumns: [],
   keyOf: (record) => `${record.perpetrator_ref}\u0000${record.kind}\u0000${record.starts_on}`,
+};
+
+export const contactRecords: RecordKind<ContactRecord> = {
+  name: 'contacts',
+  schema: contactRecordSchema,
+  requiredColumns: ['source_ref', 'victim_ref', 'contacted_at', 'perceived_risk', 'agency'],
+  optionalColumns: [],
+  keyOf: (record) => `${record.agency}\u0000${record.source_ref}`,
 };
 
 export interface FieldProblem {

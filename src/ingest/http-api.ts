@@ -1,4 +1,4 @@
-// The records system's push API: POST /api/v1/incidents and /api/v1/flags, JSON arrays of the
+// The records system's push API: POST /api/v1/incidents, /flags and /contacts, JSON arrays of the
 // same records as the CSV import, behind a bearer token.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
@@ -48,6 +48,7 @@ export function ingestRouter(db: Database, token: string | undefined, log: Logge
   };
   router.post('/api/v1/incidents', handler('incidents'));
   router.post('/api/v1/flags', handler('flags'));
+  router.post('/api/v1/contacts', handler('contacts'));
 
   router.use('/api/v1', (error: Error & { type?: string; status?: number }, _req: Request, res: Response, _next: NextFunction) => {
     if (error.type === 'entity.too.large') {

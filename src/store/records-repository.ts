@@ -2,7 +2,7 @@
 // telling inserted, updated and unchanged rows apart so a re-import reports "unchanged".
 import type { Prisma } from '../generated/prisma/client.js';
 import { pseudonymFor } from '../domain/pseudonym.js';
-import type { FlagRecord, IncidentRecord } from '../domain/records.js';
+import type { ContactRecord, FlagRecord, IncidentRecord } from '../domain/records.js';
 
 type Tx = Prisma.TransactionClient;
 
@@ -176,6 +176,31 @@ export async function upsertFlags(
         note = EXCLUDED.note, ends_on = EXCLUDED.ends_on, updated_at = now()
       WHERE (f.note, f.ends_on) IS DISTINCT FROM (EXCLUDED.note, EXCLUDED.ends_on)
       RETURNING (f.xmax = 0) AS inserted
+    )
+    SELECT (count(*) FILTER (WHERE inserted))::int AS inserted, count(*)::int AS written FROM written`;
+  return countsOf(result!, records.length);
+}
+
+/** Victim contacts, one statement a batch; the same agency and source_ref again updates the contact. */
+export async function upsertContacts(tx: Tx, records: ContactRecord[], labelKey: Buffer, nominals: NominalIds = new Map()): Promise<WriteCounts> {
+  if (records.length === 0) return noWrites();
+  await resolveNominals(tx, records.map((r) => r.victim_ref), labelKey, nominals);
+  const column = arrayLiterals(records);
+  const [result] = await tx.$queryRaw<Written[]>`
+    WITH written AS (
+      INSERT INTO victim_contact AS c (agency, source_ref, victim_id, contacted_at, perceived_risk)
+      SELECT t.agency, t.source_ref, t.victim_id, t.contacted_at, t.perceived_risk
+      FROM unnest(
+        ${column.text((r) => r.agency)}::text[],
+        ${column.text((r) => r.source_ref)}::text[],
+        ${column.integer((r) => nominals.get(r.victim_ref)!)}::int[],
+        ${column.text((r) => r.contacted_at.toISOString())}::timestamptz[],
+        ${column.integer((r) => r.perceived_risk)}::int[]
+      ) AS t(agency, source_ref, victim_id, contacted_at, perceived_risk)
+      ON CONFLICT (agency, source_ref) DO UPDATE SET
+        victim_id = EXCLUDED.victim_id, contacted_at = EXCLUDED.contacted_at, perceived_risk = EXCLUDED.perceived_risk, updated_at = now()
+      WHERE (c.victim_id, c.contacted_at, c.perceived_risk) IS DISTINCT FROM (EXCLUDED.victim_id, EXCLUDED.contacted_at, EXCLUDED.perceived_risk)
+      RETURNING (c.xmax = 0) AS inserted
     )
     SELECT (count(*) FILTER (WHERE inserted))::int AS inserted, count(*)::int AS written FROM written`;
   return countsOf(result!, records.length);

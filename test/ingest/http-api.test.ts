@@ -100,6 +100,32 @@ describe.each(databaseTargets)('POST /api/v1/incidents on $name', (target) => {
     expect(await post(body, `Bearer ${token}`, '/api/v1/flags')).toEqual({ status: 200, json: { inserted: 1, updated: 0, unchanged: 0 } });
   });
 
+  it('takes victim contacts on /api/v1/contacts, all or nothing, and again changes nothing', async () => {
+    const contact = (i: number, overrides: Record<string, unknown> = {}) => ({
+      source_ref: `TEST-C-${i}`,
+      victim_ref: `TEST-V-${i}`,
+      contacted_at: '2026-03-01T10:00:00Z',
+      perceived_risk: i,
+      agency: 'idva',
+      ...overrides,
+    });
+    const bad = await post(JSON.stringify([contact(1), contact(2, { perceived_risk: 11 }), contact(3, { victim_ref: '' })]), `Bearer ${token}`, '/api/v1/contacts');
+    expect(bad.status).toBe(400);
+    expect(bad.json.problems).toEqual([
+      { index: 1, field: 'perceived_risk', reason: 'must be a whole number from 0 to 10' },
+      { index: 2, field: 'victim_ref', reason: 'is required' },
+    ]);
+    expect(await db.prisma.victimContact.count()).toBe(0);
+    const good = JSON.stringify([contact(1), contact(2, { perceived_risk: '7' })]);
+    expect(await post(good, `Bearer ${token}`, '/api/v1/contacts')).toEqual({ status: 200, json: { inserted: 2, updated: 0, unchanged: 0 } });
+    expect(await post(good, `Bearer ${token}`, '/api/v1/contacts')).toEqual({ status: 200, json: { inserted: 0, updated: 0, unchanged: 2 } });
+    const stored = await db.prisma.victimContact.findMany({ orderBy: { sourceRef: 'asc' }, include: { victim: { select: { ref: true } } } });
+    expect(stored.map((c) => [c.sourceRef, c.victim.ref, c.perceivedRisk, c.agency])).toEqual([
+      ['TEST-C-1', 'TEST-V-1', 1, 'idva'],
+      ['TEST-C-2', 'TEST-V-2', 7, 'idva'],
+    ]);
+  });
+
   it('audits every push', async () => {
     expect(await db.prisma.auditEvent.count({ where: { action: 'ingest.incidents', actor: 'api:ingest' } })).toBe(3);
   });
