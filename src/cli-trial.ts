@@ -127,7 +127,7 @@ export function addTrialCommands(program: Command): void {
           return;
         }
         if (options.csv) {
-          process.stdout.write(stringify(shown.map(scoreRow), { header: true, columns: Object.keys(scoreRow(emptyScore)) }));
+          process.stdout.write(stringify(shown.map(scoreRow), { header: true, columns: Object.keys(scoreRow(emptyScore)), cast: { boolean: (value) => String(value) } }));
           for (const line of powerFewLines(scored.powerFew)) note(line);
           return;
         }

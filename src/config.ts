@@ -67,6 +67,7 @@ export const configSchema = z.object({
   DMM_MEETINGS_FILE: z.preprocess(emptyAsUndefined, z.string().optional()),
   DMM_SCORING_FILE: z.preprocess(emptyAsUndefined, z.string().optional()),
   DMM_LEVERS_FILE: z.preprocess(emptyAsUndefined, z.string().optional()),
+  DMM_HARM_FILE: z.preprocess(emptyAsUndefined, z.string().optional()),
   DMM_NOW: z.preprocess(
     emptyAsUndefined,
     z.iso
@@ -302,4 +303,38 @@ export function leverSettingsOf(config: Config): LeverConfig {
   const result = leverConfigSchema.safeParse(parsed ?? {});
   if (!result.success) throw new ConfigError(result.error.issues.map((i) => `DMM_LEVERS_FILE ${file}: ${i.path.join('.') || 'file'}: ${i.message}`));
   return result.data;
+}
+
+const harmFileSchema = z.strictObject({
+  source: z.string().trim().min(1).max(200),
+  default_weight: z.number().min(0, 'must not be negative'),
+  table: z.record(z.string().trim().min(1), z.number().min(0, 'must not be negative')),
+});
+
+export interface HarmSettings {
+  table: Record<string, number>;
+  defaultWeight: number;
+  /** What the weights are, for the report's method section. */
+  source: string;
+}
+
+/**
+ * The severity weights of the outcome report: DMM_HARM_FILE (e.g. Cambridge Crime Harm Index days by
+ * category), else the scoring configuration's gravity table.
+ */
+export function harmSettingsOf(config: Config, scoring: ScoringSettings): HarmSettings {
+  const file = config.DMM_HARM_FILE;
+  if (!file) {
+    return { table: { ...scoring.config.gravity.table }, defaultWeight: scoring.config.gravity.default_weight, source: `the scoring configuration's gravity table (${scoring.hash})` };
+  }
+  let parsed: unknown;
+  try {
+    parsed = parseYaml(readSettingsFile('DMM_HARM_FILE', file));
+  } catch (error) {
+    if (error instanceof ConfigError) throw error;
+    throw new ConfigError([`DMM_HARM_FILE: cannot read ${file} as YAML or JSON (${(error as Error).message.split('\n')[0]})`]);
+  }
+  const result = harmFileSchema.safeParse(parsed);
+  if (!result.success) throw new ConfigError(result.error.issues.map((i) => `DMM_HARM_FILE ${file}: ${i.path.join('.') || 'file'}: ${i.message}`));
+  return { table: result.data.table, defaultWeight: result.data.default_weight, source: `${result.data.source} (${file})` };
 }

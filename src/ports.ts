@@ -40,6 +40,17 @@ export interface Reply {
   actions?: ActionView[];
   /** The thread of the day's agenda, for a reply to the meeting. */
   threadRef?: string;
+  /** A chart to show with the text (e.g. the trial's main outcome chart). */
+  image?: ReplyImage;
+}
+
+export interface ReplyImage {
+  /** A file name, such as effects.png. */
+  name: string;
+  title: string;
+  /** What the chart shows, for screen readers. */
+  altText: string;
+  png: Uint8Array;
 }
 
 /** A private message to one member: their actions before a panel, overdue ones, or the chairs' digest. */

@@ -75,6 +75,7 @@ export async function enrolTrial(db: Database, scoring: ScoringSettings, timeZon
           phase: phase.number,
           asOf: dateOf(request.asOf),
           top: request.top,
+          scored: scored.ranking.length,
           seed: trial.seed,
           scoringHash: scoring.hash,
           scoringConfig: scoring.config as unknown as Prisma.InputJsonValue,

@@ -69,7 +69,8 @@ export async function exitFromTrial(db: Database, request: TrialExit, actor: str
     });
     if (isTreatmentArm(allocation.arm)) {
       await tx.flag.updateMany({
-        where: { perpetratorId: person.id, kind: 'cohort', startsOn: { lte: dateOf(request.on) }, OR: [{ endsOn: null }, { endsOn: { gt: dateOf(request.on) } }] },
+        // Only this trial's flag: a cohort flag from the records system is not the trial's to end.
+        where: { perpetratorId: person.id, kind: 'cohort', note: `trial ${trial.name}`, startsOn: { lte: dateOf(request.on) }, OR: [{ endsOn: null }, { endsOn: { gt: dateOf(request.on) } }] },
         data: { endsOn: dateOf(request.on), updatedAt: new Date() },
       });
     }

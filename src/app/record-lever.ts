@@ -167,7 +167,9 @@ async function audit(db: Database, actor: Actor, meeting: Meeting, action: strin
 
 /** The tiers a lever form offers for a perpetrator: their trial's, or the defaults (the submission is checked anyway). */
 export async function leverTiersFor(db: Database, label: string): Promise<Array<{ tier: string; name: string; mode: LeverMode }>> {
-  const person = await db.prisma.nominal.findFirst({ where: { label: label.toUpperCase() }, select: { allocation: { select: { trial: { select: { levers: true } } } } } });
-  const levers = person?.allocation ? leverConfigSchema.parse(person.allocation.trial.levers) : defaultLeverConfig;
+  const person = await db.prisma.nominal.findFirst({ where: { label: label.toUpperCase() }, select: { allocation: { select: { arm: true, trial: { select: { levers: true } } } } } });
+  // Control and people in no trial are offered the same: a form must not tell them apart.
+  const treated = person?.allocation && isTreatmentArm(person.allocation.arm);
+  const levers = treated ? leverConfigSchema.parse(person.allocation!.trial.levers) : defaultLeverConfig;
   return levers.tiers.map(({ tier, name, mode }) => ({ tier, name, mode }));
 }

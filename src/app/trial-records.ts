@@ -1,6 +1,6 @@
 // What a trial has recorded: its allocations, a recomputation that checks them, and the arms' balance at baseline.
 import { mean, sampleStandardDeviation } from 'simple-statistics';
-import { addCalendarDays, type LocalDate } from '../domain/calendar.js';
+import { type LocalDate } from '../domain/calendar.js';
 import { allocate, allocationDigest, type Allocation } from '../domain/randomisation.js';
 import { scorePerpetrator, scoringConfigSchema } from '../domain/scoring.js';
 import { scoreWindowFor } from '../domain/score-window.js';
@@ -126,7 +126,7 @@ export async function trialBalance(db: Database, trialName: string, timeZone: st
   for (const enrolment of enrolments) {
     const config = scoringConfigSchema.parse(enrolment.scoringConfig);
     const enrolledOn = localDateOfRow(enrolment.asOf);
-    const before = scoreWindowFor(addCalendarDays(enrolledOn, -1), 12, 12, timeZone);
+    const before = scoreWindowFor(enrolledOn, 12, 12, timeZone);
     const activity = new Map((await perpetratorActivityIn(db.prisma, before, enrolment.allocations.map((a) => a.nominalId))).map((a) => [a.perpetratorId, a]));
     for (const allocation of enrolment.allocations) {
       const arm = values.get(allocation.arm)!;

@@ -556,15 +556,12 @@ export function explainScore(config: ScoringConfig, score: PerpetratorScore): st
   const compiled = compileScoring(config);
   const w = config.weights;
   const lines: string[] = [];
-  // asOf is the instant the as-of day ends (the next local midnight); a millisecond before it is still that day
-  // in UTC for zones at or west of UTC+0 in winter and UTC+1 in summer, such as the UK's.
-  const asOfDay = new Date(score.asOf.getTime() - 1).toISOString().slice(0, 10);
 
   if (score.incidents === 0) {
     lines.push(`Recency: no incidents in the window → 0 points`);
   } else {
     lines.push(
-      `Recency: latest incident ${plural(score.recency.days, 'day')} before the end of ${asOfDay} → ${bandText(config.recency.bands, score.recency.days, ' days')} → ` +
+      `Recency: latest incident ${plural(score.recency.days, 'day')} before the as-of date → ${bandText(config.recency.bands, score.recency.days, ' days')} → ` +
         `${num(score.recency.points)} points × weight ${num(w.recency)} = ${num(score.recency.points * w.recency)}`,
     );
   }

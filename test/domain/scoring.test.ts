@@ -315,7 +315,7 @@ describe('explainScore', () => {
     const withUnknown: PerpetratorActivity = { ...alpha, byCategory: [...alpha.byCategory, { category: 'Arson', crimes: 1, nonCrimes: 0 }] };
     const score = scorePerpetrator(config, withUnknown, asOf);
     expect(explainScore(config, score)).toEqual([
-      'Recency: latest incident 40 days before the end of 2026-03-01 → band 0–90 days → 10 points × weight 2 = 20',
+      'Recency: latest incident 40 days before the as-of date → band 0–90 days → 10 points × weight 2 = 20',
       'Frequency: 4 crimes × 1 + 3 non-crimes × 0.5 = 5.5 → band 4+ → 8 points × weight 1 = 8',
       'Gravity (sum of category weights): 37 points × weight 0.5 = 18.5',
       '  arson: 1 incident × 1 (default weight: not in the gravity table) = 1',

@@ -432,3 +432,16 @@ describe('the fake Web API, through a plain WebClient', () => {
     );
   });
 });
+
+describe('file uploads', () => {
+  it("takes the real WebClient's filesUploadV2: the upload URL gets the bytes, and completing shares the file to the channel's thread", async () => {
+    const fake = await fakeSlack();
+    const client = new webApi.WebClient('xoxb-test', { slackApiUrl: fake.url, retryConfig: { retries: 0 } });
+    const png = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 1, 2, 3]);
+    await client.filesUploadV2({ channel_id: 'C0TEST', file: png, filename: 'effects.png', title: 'Effects', thread_ts: '1700000000.000100' });
+    expect(fake.files).toHaveLength(1);
+    expect(fake.files[0]).toMatchObject({ filename: 'effects.png', title: 'Effects', channel: 'C0TEST', threadTs: '1700000000.000100' });
+    expect(fake.files[0]!.bytes.equals(png)).toBe(true);
+    expect(fake.callsTo('files.getUploadURLExternal')[0]!.params).toMatchObject({ filename: 'effects.png', length: String(png.length) });
+  });
+});

@@ -102,6 +102,8 @@ export interface FakeSlack {
   ephemerals: FakeSlackEphemeral[];
   views: FakeSlackView[];
   responses: FakeSlackResponse[];
+  /** Files shared with files.getUploadURLExternal, the upload, and files.completeUploadExternal. */
+  files: FakeSlackFile[];
   callsTo(method: string): FakeSlackCall[];
   /** Make the next `times` calls to `method` fail (`'response_url'` targets `/response/*` posts). */
   failNext(method: string, failure: FakeSlackFailure, times?: number): void;
@@ -112,6 +114,16 @@ export interface FakeSlack {
   /** Forget recorded calls, messages, responses and pending failures. */
   reset(): void;
   close(): Promise<void>;
+}
+
+export interface FakeSlackFile {
+  id: string;
+  filename: string;
+  title: string;
+  bytes: Buffer;
+  /** Set once the upload is completed and shared. */
+  channel?: string;
+  threadTs?: string;
 }
 
 // Limits from Slack's Block Kit reference (see notes/slack-teams-platform.md §5).
@@ -137,6 +149,8 @@ const KNOWN_METHODS = new Set([
   'views.open',
   'views.update',
   'users.info',
+  'files.getUploadURLExternal',
+  'files.completeUploadExternal',
 ]);
 
 type Answer = { status: number; body: Record<string, unknown>; headers?: Record<string, string>; raw?: string };
@@ -146,6 +160,19 @@ const fail = (error: string, extra: Record<string, unknown> = {}): Answer => ({
   status: 200,
   body: { ok: false, error, ...extra },
 });
+
+/** The file in an upload: the raw body, or the first part of a multipart/form-data body (what the Web API client sends). */
+function uploadedBytes(contentType: string | undefined, body: Buffer): Buffer {
+  const boundary = /multipart\/form-data;.*boundary=("?)([^";]+)\1/i.exec(contentType ?? '')?.[2];
+  if (!boundary) return body;
+  const delimiter = Buffer.from(`--${boundary}`);
+  const start = body.indexOf(delimiter);
+  const headersEnd = body.indexOf('\r\n\r\n', start);
+  const next = body.indexOf(delimiter, headersEnd);
+  if (start < 0 || headersEnd < 0 || next < 0) return Buffer.alloc(0);
+  // The part's content runs to the CRLF before the next delimiter.
+  return body.subarray(headersEnd + 4, next - 2);
+}
 
 export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<FakeSlack> {
   const teamId = options.teamId ?? 'T0TEST';
@@ -160,6 +187,8 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
   const ephemerals: FakeSlackEphemeral[] = [];
   const views: FakeSlackView[] = [];
   const responses: FakeSlackResponse[] = [];
+  const files: FakeSlackFile[] = [];
+  let origin = '';
   const failures = new Map<string, { failure: FakeSlackFailure; times: number }[]>();
   const admitted = new Map<string, number[]>();
   let tsCounter = 0;
@@ -350,6 +379,36 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
         });
       }
 
+      case 'files.getUploadURLExternal': {
+        const filename = str(p.filename);
+        const length = Number(p.length);
+        if (!filename || !Number.isInteger(length) || length <= 0) return fail('invalid_arguments');
+        const id = `F${String(files.length + 1).padStart(8, '0')}`;
+        files.push({ id, filename, title: filename, bytes: Buffer.alloc(0) });
+        return ok({ upload_url: `${origin}/upload/${id}`, file_id: id });
+      }
+
+      case 'files.completeUploadExternal': {
+        let listed: Array<{ id?: string; title?: string }> = [];
+        try {
+          listed = typeof p.files === 'string' ? (JSON.parse(p.files) as typeof listed) : ((p.files as typeof listed) ?? []);
+        } catch {
+          return fail('invalid_arguments');
+        }
+        const done: FakeSlackFile[] = [];
+        for (const entry of listed) {
+          const file = files.find((f) => f.id === entry.id);
+          if (!file || file.bytes.length === 0) return fail('file_not_found');
+          if (entry.title) file.title = entry.title;
+          const channel = str(p.channel_id);
+          if (channel) file.channel = channel;
+          const threadTs = str(p.thread_ts);
+          if (threadTs) file.threadTs = threadTs;
+          done.push(file);
+        }
+        return ok({ files: done.map((f) => ({ id: f.id, title: f.title, name: f.filename })) });
+      }
+
       case 'users.info': {
         const user = str(p.user);
         if (!user) return fail('user_not_found');
@@ -412,11 +471,19 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
-      const raw = Buffer.concat(chunks).toString('utf8');
+      const bytes = Buffer.concat(chunks);
+      const raw = bytes.toString('utf8');
       const url = new URL(req.url ?? '/', 'http://127.0.0.1');
       try {
         const api = /^\/api\/([A-Za-z0-9._-]+)$/.exec(url.pathname);
-        if (api?.[1] && (req.method === 'POST' || req.method === 'GET')) {
+        const upload = /^\/upload\/(F\d+)$/.exec(url.pathname);
+        if (upload?.[1] && req.method === 'POST') {
+          // The file's bytes, as Slack's upload URL takes them (the Web API client posts the raw file).
+          const file = files.find((f) => f.id === upload[1]);
+          if (file) file.bytes = uploadedBytes(req.headers['content-type'], bytes);
+          res.writeHead(file ? 200 : 404, { 'content-type': 'text/plain' });
+          res.end(file ? `OK - ${bytes.length}` : 'not found');
+        } else if (api?.[1] && (req.method === 'POST' || req.method === 'GET')) {
           onApi(req, res, api[1], raw, url.searchParams);
         } else if (url.pathname.startsWith('/response/') && req.method === 'POST') {
           onResponseUrl(req, res, url.pathname, raw);
@@ -439,7 +506,7 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
     });
   });
   const { port } = server.address() as AddressInfo;
-  const origin = `http://127.0.0.1:${port}`;
+  origin = `http://127.0.0.1:${port}`;
 
   const describe = (): string => {
     const recent = calls.slice(-10).map((c) => `${c.method} → ${c.status}${c.error ? ` ${c.error}` : ''}`);
@@ -454,6 +521,7 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
     ephemerals,
     views,
     responses,
+    files,
     callsTo: (method) => calls.filter((c) => c.method === method),
     failNext(method, failure, times = 1) {
       const queue = failures.get(method) ?? [];
@@ -484,6 +552,7 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
       ephemerals.length = 0;
       views.length = 0;
       responses.length = 0;
+      files.length = 0;
       failures.clear();
       admitted.clear();
     },

@@ -41,6 +41,7 @@ export class ConsoleChat implements ChatPlatform {
     if (reply.agenda) parts.push(renderAgendaText(reply.agenda));
     if (reply.text) parts.push(reply.visibility === 'meeting' ? `[to the meeting${reply.threadRef ? `, in thread ${reply.threadRef}` : ''}] ${reply.text}` : reply.text);
     for (const action of reply.actions ?? []) parts.push(`  - ${actionLine(action)}${action.status === 'open' ? '' : ` [${action.status}]`}`);
+    if (reply.image) parts.push(`  [chart: ${reply.image.title}, ${reply.image.png.length} bytes of PNG; the console cannot show it: see report.html]`);
     return parts.join('\n');
   }
 }

@@ -60,7 +60,7 @@ export function agendaSummary(agenda: Agenda): string {
     agenda.flaggedPerpetrators.length,
     'flagged perpetrator',
     'flagged perpetrators',
-  )}, ${n(agenda.repeatVictims.length, 'repeat victim', 'repeat victims')}, ${n(agenda.actionsDue.length, 'action due', 'actions due')}, ${n(
+  )}, ${n(agenda.repeatVictims.length, 'repeat victim', 'repeat victims')}, ${n(agenda.actionsDue.length + (agenda.leversOverdue?.length ?? 0), 'action due', 'actions due')}, ${n(
     agenda.panels.length,
     'panel',
     'panels',

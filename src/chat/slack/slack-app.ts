@@ -191,6 +191,11 @@ export function createSlackAdapter(
         await respond({ response_type: 'ephemeral', replace_original: false, text: message.text, ...(message.blocks.length ? { blocks: message.blocks } : {}) });
       }
     }
+    if (reply.image && reply.visibility === 'meeting') {
+      // A chart is a file shared to the channel (Slack's upload: files.getUploadURLExternal, then complete).
+      const upload = { channel_id: meeting.channel, file: Buffer.from(reply.image.png), filename: reply.image.name, title: reply.image.title, alt_text: reply.image.altText };
+      await app.client.filesUploadV2(reply.threadRef ? { ...upload, thread_ts: reply.threadRef } : upload);
+    }
   };
   const failed = async (error: unknown, respond: RespondFn, where: string) => {
     log.error({ err: { message: (error as Error)?.message }, where }, 'slack request failed');

@@ -156,7 +156,7 @@ export function agendaMessages(agenda: Agenda, options: { late: boolean }): Outg
     chunks.at(-1)!.push(element);
     used += cost;
   }
-  const summary = `${title}: ${agenda.highRiskIncidents.length} new high-risk incidents, ${agenda.flaggedPerpetrators.length} flagged perpetrators, ${agenda.repeatVictims.length} repeat victims, ${agenda.actionsDue.length} actions due, ${agenda.panels.length} panels`;
+  const summary = `${title}: ${agenda.highRiskIncidents.length} new high-risk incidents, ${agenda.flaggedPerpetrators.length} flagged perpetrators, ${agenda.repeatVictims.length} repeat victims, ${agenda.actionsDue.length + (agenda.leversOverdue?.length ?? 0)} actions due, ${agenda.panels.length} panels`;
   return chunks.map((chunk, index) => {
     const marker = `continued ${index + 1} of ${chunks.length}`;
     const head = index === 0 ? [text(plain(title), { size: 'Large', weight: 'Bolder' })] : [text(`${plain(title)} (${marker})`, { isSubtle: true })];
@@ -198,6 +198,19 @@ export function replyActivities(reply: Reply): TeamsActivity[] {
   const activities: TeamsActivity[] = [];
   if (reply.agenda) activities.push(...agendaMessages(reply.agenda, { late: false }).map((m) => m.payload as TeamsActivity));
   const actions = reply.actions ?? [];
+  if (reply.image) {
+    const withImage = cardActivity(reply.text.slice(0, 200) || reply.image.title, [
+      text(plain(reply.text)),
+      { type: 'Image', url: `data:image/png;base64,${Buffer.from(reply.image.png).toString('base64')}`, altText: reply.image.altText, size: 'Stretch' },
+    ]);
+    // A chart too large for one Teams message goes without it: the text says where the full report is.
+    activities.push(
+      JSON.stringify(withImage).length <= maxMessageChars
+        ? withImage
+        : cardActivity(reply.text.slice(0, 200), [text(plain(`${reply.text}\n\n(The chart is too large for a Teams message: see report.html.)`))]),
+    );
+    return activities;
+  }
   if (actions.length === 0) {
     if (reply.text || activities.length === 0) activities.push({ type: 'message', summary: reply.text.slice(0, 200) || 'Done.', text: reply.text || 'Done.', textFormat: 'plain' });
     return activities;
