@@ -13,7 +13,13 @@ import { leverCommandFrom } from './domain/commands.js';
 import { leverModes, leverOutcomes, scriptVersionOf } from './domain/levers.js';
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
-import { leverSettingsOf, scoringSettingsOf, type Config } from './config.js';
+import { harmSettingsOf, leverSettingsOf, scoringSettingsOf, type Config } from './config.js';
+import { outcomeReport } from './app/report-outcomes.js';
+import { headline } from './report/headline.js';
+import { reportJson, writeReport } from './report/write-report.js';
+import { Presets, SingleBar } from 'cli-progress';
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
 import { localDateOf } from './domain/agenda-window.js';
 import { isLocalDate, type LocalDate } from './domain/calendar.js';
 import { explainScore, type PowerFew, type RankedScore } from './domain/scoring.js';
@@ -69,6 +75,7 @@ function scoreRow(s: RankedScore) {
 }
 
 export function addTrialCommands(program: Command): void {
+  addReportCommands(program);
   program
     .command('score')
     .description('rank perpetrators by the RFG(V) score of DMM_SCORING_FILE, with each component and the "power few" figures')
@@ -363,6 +370,51 @@ function instantOption(name: string, value: string): Date {
     throw new UsageError(`${name} must be an ISO 8601 instant with an offset or Z, such as 2026-03-02T10:00:00Z, not "${value}"`);
   }
   return instant;
+}
+
+function addReportCommands(program: Command): void {
+  program
+    .command('report')
+    .description('reports for the trial lead')
+    .command('outcomes <trial>')
+    .description("the trial's outcome report: the protocol's four measures per arm and period, effects with 95% bootstrap intervals, CONSORT flow, charts")
+    .requiredOption('--reason <text>', 'why the report is run (recorded in the audit trail with who ran it)')
+    .option('--as-of <YYYY-MM-DD>', "the report's day (default: today)")
+    .option('--out <dir>', 'the folder to write report.json, report.html, CSV tables and PNG charts to', 'report')
+    .option('--json', 'print report.json alone to standard output (and write no files unless --out is given)')
+    .option('--resamples <n>', 'bootstrap resamples (at least 2000)', '2000')
+    .action(async (name: string, options: { reason: string; asOf?: string; out: string; json?: boolean; resamples: string }, command: Command) => {
+      const config = settings();
+      const asOf = dayOption('--as-of', options.asOf, config);
+      const resamples = wholeNumber('--resamples', options.resamples);
+      const outGiven = command.getOptionValueSource('out') === 'cli';
+      const writeFiles = !options.json || outGiven;
+      if (writeFiles) {
+        const existing = await stat(options.out).catch(() => undefined);
+        if (existing && !existing.isDirectory()) throw new UsageError(`--out ${options.out} is a file, not a folder: name a folder for the report`);
+      }
+      const meeting = meetingOf(config, undefined);
+      const scoring = scoringSettingsOf(config);
+      const reportSettings = { scoring, harm: harmSettingsOf(config, scoring), timeZone: meeting.timeZone };
+      const progress = process.stderr.isTTY ? new SingleBar({ format: 'report {bar} {stage}', clearOnComplete: true }, Presets.shades_classic) : undefined;
+      progress?.start(3, 0, { stage: `bootstrap (${resamples} resamples)` });
+      try {
+        const run = await withDatabase(config, (db) => outcomeReport(db, reportSettings, { trial: name, asOf, resamples, reason: options.reason, actor: cliActor(), channel: 'cli' }));
+        progress?.update(1, { stage: 'charts' });
+        if (writeFiles) {
+          const written = await writeReport(options.out, run.report, run.participants as unknown as Array<Record<string, string | number>>);
+          progress?.update(3, { stage: 'written' });
+          progress?.stop();
+          note(`Wrote ${written.files.map((f) => path.join(options.out, f)).join(', ')}.`);
+        } else {
+          progress?.stop();
+        }
+        if (options.json) process.stdout.write(reportJson(run.report));
+        else out(headline(run.report).join('\n'));
+      } finally {
+        progress?.stop();
+      }
+    });
 }
 
 const emptyScore = {

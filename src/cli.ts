@@ -9,7 +9,7 @@ import { handleCommand } from './app/handle-command.js';
 import { postAgenda, type PostAgendaOutcome } from './app/post-agenda.js';
 import { ConsoleChat } from './chat/console/console-chat.js';
 import { SlackChat } from './chat/slack/slack-chat.js';
-import { ConfigError, environmentWithDotenv, loadConfig, meetingsOf, reminderPolicyOf, type Config } from './config.js';
+import { ConfigError, environmentWithDotenv, leverSettingsOf, loadConfig, meetingsOf, reminderPolicyOf, scoringSettingsOf, type Config } from './config.js';
 import { planFor, runReminders } from './app/send-reminders.js';
 import { agendaAsJson } from './domain/agenda.js';
 import { formatLocalDay, renderAgendaText } from './domain/agenda-text.js';
@@ -23,6 +23,7 @@ import { exportAudit } from './app/export-audit.js';
 import { logger } from './logger.js';
 import { importRecordsFile, type RecordType } from './app/import-records.js';
 import { seedDemo, StoreNotEmptyError } from './app/seed-demo.js';
+import { demoTrueRatio, seedTrial } from './app/seed-trial.js';
 import { ImportFileError } from './ingest/csv-import.js';
 import { instanceName, startBot, teamsSettingsOf } from './main.js';
 import { createTeamsAdapter } from './chat/teams/teams-app.js';
@@ -32,9 +33,10 @@ import { migratePostgres, StoreError, type Database } from './store/database.js'
 import { cliActor, meetingOf, settings, UsageError, withDatabase } from './cli-support.js';
 import { addTrialCommands } from './cli-trial.js';
 import { TrialRefusal } from './app/trial-errors.js';
+import { ReportFolderError } from './report/write-report.js';
 
 /** Errors whose message is written for the person at the terminal. */
-const userErrors = [ConfigError, StoreError, ImportFileError, StoreNotEmptyError, UsageError, TrialRefusal];
+const userErrors = [ConfigError, StoreError, ImportFileError, StoreNotEmptyError, UsageError, TrialRefusal, ReportFolderError];
 import { createMigration, pendingSchemaChanges } from './store/migrations.js';
 
 function buildProgram(): Command {
@@ -252,14 +254,30 @@ function buildProgram(): Command {
 
   program
     .command('seed')
-    .description('fill an empty store with data')
-    .requiredOption('--demo', 'synthetic, obviously fictional demo data (two weeks of incidents, flags, actions, a panel)')
-    .action(async () => {
+    .description('fill the store with synthetic, obviously fictional data')
+    .option('--demo', 'demo data in an empty store: two weeks of incidents, flags, members, actions, a panel')
+    .option('--trial', 'a demo trial with a known effect (treatment at 0.6 times control), on top of the demo data (seeded first if the store is empty)')
+    .action(async (options: { demo?: boolean; trial?: boolean }) => {
+      if (!options.demo && !options.trial) throw new UsageError('say what to seed: --demo, --trial, or both');
       const config = settings();
-      const summary = await withDatabase(config, (db) => seedDemo(db, cliActor(), meetingsOf(config)[0]!.key));
-      process.stdout.write(
-        `Demo data: ${summary.incidents} incidents, ${summary.flags} flags, ${summary.members} members, ${summary.actions} open actions, ${summary.panels} panel.\n`,
-      );
+      const meeting = meetingsOf(config)[0]!;
+      await withDatabase(config, async (db) => {
+        const empty = (await db.prisma.incident.count()) === 0 && (await db.prisma.member.count()) === 0;
+        if (options.demo || (options.trial && empty)) {
+          const summary = await seedDemo(db, cliActor(), meeting.key);
+          process.stdout.write(`Demo data: ${summary.incidents} incidents, ${summary.flags} flags, ${summary.members} members, ${summary.actions} open actions, ${summary.panels} panel.\n`);
+        }
+        if (options.trial) {
+          const clock = config.DMM_NOW ? clockStartingAt(config.DMM_NOW) : systemClock;
+          const today = localDateOf(clock.now(), meeting.timeZone);
+          const summary = await seedTrial(db, { scoring: scoringSettingsOf(config), levers: leverSettingsOf(config), timeZone: meeting.timeZone }, today, cliActor());
+          process.stdout.write(
+            `Demo trial "${summary.trial}": ${summary.enrolled} perpetrators enrolled on ${summary.enrolledOn} and randomised, ${summary.incidents} incidents, ` +
+              `${summary.contacts} victim contacts, ${summary.exits} exits; the treatment arm's true rate ratio is ${demoTrueRatio}.\n` +
+              `See it: dmm report outcomes ${summary.trial} --out report --reason demo\n`,
+          );
+        }
+      });
     });
 
   addTrialCommands(program);

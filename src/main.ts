@@ -11,7 +11,7 @@ import { postAgenda } from './app/post-agenda.js';
 import type { RetryPolicy } from './app/deliver.js';
 import { ConsoleChat, readConsoleCommands } from './chat/console/console-chat.js';
 import { createSlackAdapter, type SlackAdapter } from './chat/slack/slack-app.js';
-import { meetingsOf, reminderPolicyOf, teamsTokenUrlOf, type Config } from './config.js';
+import { harmSettingsOf, meetingsOf, reminderPolicyOf, scoringSettingsOf, teamsTokenUrlOf, type Config } from './config.js';
 import { createTeamsAdapter, type TeamsSettings } from './chat/teams/teams-app.js';
 import { runReminders } from './app/send-reminders.js';
 import { startReminderSchedule } from './scheduler/reminder-scheduler.js';
@@ -79,6 +79,8 @@ export async function startBot(config: Config, log: Logger, options: BotOptions 
     for (const stop of stops.reverse()) await stop();
   };
   try {
+    const scoring = scoringSettingsOf(config);
+    const trialSettings = { scoring, harm: harmSettingsOf(config, scoring) };
     const app = httpApp(db, config, log);
     const platforms = new Map<ChatPlatformName, ChatPlatform>();
 
@@ -94,7 +96,7 @@ export async function startBot(config: Config, log: Logger, options: BotOptions 
           concurrency: config.DMM_DB_POOL_SIZE,
         },
         meetings.filter((m) => m.platform === 'slack'),
-        { db, clock, log, expressApp: app },
+        { db, clock, log, expressApp: app, trialSettings },
       );
       await slack.start();
       stops.push(() => slack?.stop());
@@ -102,7 +104,7 @@ export async function startBot(config: Config, log: Logger, options: BotOptions 
     }
 
     if (meetings.some((m) => m.platform === 'teams')) {
-      const teams = createTeamsAdapter(teamsSettingsOf(config), meetings, { db, clock, log, expressApp: app });
+      const teams = createTeamsAdapter(teamsSettingsOf(config), meetings, { db, clock, log, expressApp: app, trialSettings });
       await teams.start();
       platforms.set('teams', teams.chat);
     }
@@ -114,7 +116,7 @@ export async function startBot(config: Config, log: Logger, options: BotOptions 
       const actor = actorOf('console', os.userInfo().username, null);
       const stopReading = readConsoleCommands(options.input ?? process.stdin, output, async (text) => {
         try {
-          return consoleChat.renderReply(await handleCommand(db, { meeting: consoleMeeting, actor, now: clock.now() }, text));
+          return consoleChat.renderReply(await handleCommand(db, { meeting: consoleMeeting, actor, now: clock.now(), trialSettings }, text));
         } catch (error) {
           log.error({ err: { message: (error as Error)?.message } }, 'console command failed');
           throw error;

@@ -16,6 +16,8 @@ import { listActions, showAction } from './list-actions.js';
 import { addMember, listMembers, removeMember, type MemberDirectory } from './manage-members.js';
 import { recordAction } from './record-action.js';
 import { recordLever } from './record-lever.js';
+import { reportHeadline, type TrialSettings } from './report-headline.js';
+import { TrialRefusal } from './trial-errors.js';
 import { reviewIncident } from './review-incident.js';
 import { addMonthlyPanels, addPanel, cancelPanel, listPanels } from './schedule-panels.js';
 
@@ -26,6 +28,8 @@ export interface CommandContext {
   /** The platform's id of this request, so a retried delivery records nothing twice. */
   requestId?: string;
   directory?: MemberDirectory;
+  /** The scoring and harm settings of `/dmm report` (else the trial's recorded scoring). */
+  trialSettings?: TrialSettings;
 }
 
 const privately = (text: string): Reply => ({ visibility: 'private', text });
@@ -118,6 +122,15 @@ async function execute(db: Database, context: CommandContext, command: Command):
       if (!result.ok) return problem(`${result.message} ${usageOf('lever')}`);
       if (result.repeated) return privately(result.message);
       return { visibility: 'meeting', text: result.message, ...(result.victimAction ? { actions: [result.victimAction] } : {}) };
+    }
+    case 'report': {
+      try {
+        const result = await reportHeadline(db, meeting, actor, command.trial, now, context.trialSettings);
+        return { visibility: 'meeting', text: result.text, image: result.image };
+      } catch (error) {
+        if (error instanceof TrialRefusal) return problem(`${error.message}. Nothing was posted.`);
+        throw error;
+      }
     }
     case 'remind snooze': {
       const result = await changeAction(db, meeting, actor, command.id, { kind: 'snooze', days: command.days }, now);

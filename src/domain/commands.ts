@@ -49,6 +49,7 @@ export const commandHelp: CommandHelp[] = [
     example: 'lever N-7KQ2M-9XWDA tier C mode in-person outcome delivered',
     summary: "record a trial lever (scripted notification) given to a treated perpetrator; a delivered lever opens the victim's support contact",
   },
+  { name: 'report', usage: 'report <trial>', example: 'report dv-rct', summary: "post the trial's headline effects, CONSORT counts and main chart to this channel (no individual is named)", chairsOnly: true },
   { name: 'remind snooze', usage: 'remind snooze <id> <days>', example: 'remind snooze A-12 3', summary: "pause an action's reminders for some days" },
   { name: 'help', usage: 'help [command]', example: 'help action add', summary: 'list the commands, or explain one' },
 ];
@@ -82,6 +83,7 @@ export type Command =
   | { name: 'panel list' }
   | { name: 'panel cancel'; id: number }
   | { name: 'remind snooze'; id: number; days: number }
+  | { name: 'report'; trial: string }
   | { name: 'lever'; ref: string; tier: string; mode: LeverMode; outcome: LeverOutcome; script?: string; incident?: string };
 
 export type ParsedCommand = { ok: true; command: Command } | { ok: false; message: string };
@@ -299,6 +301,10 @@ const rules: Record<string, Rule> = {
     build: (v) => ({ name: 'remind snooze', id: v.id as number, days: v.days as number }),
   },
   'panel cancel': { words: [['id', panelIdArg]], build: (v) => ({ name: 'panel cancel', id: v.id as number }) },
+  report: {
+    words: [['trial', z.string().regex(/^[a-z0-9][a-z0-9_-]{0,39}$/i, 'a trial name is letters, digits, - or _')]],
+    build: (v) => ({ name: 'report', trial: v.trial as string }),
+  },
   lever: {
     words: [['ref', ref]],
     rest: ['details', leverDetails],

@@ -33,13 +33,19 @@ export interface Effect {
 export interface RateMeasure {
   definition: string;
   byArm: Record<string, Record<PeriodName, PeriodRate>>;
+  /** The first treated arm against control. */
   effect: Effect;
+  /** With several treated arms: each further treated arm against control, by arm. */
+  effects?: Record<string, Effect>;
 }
 
 export interface RiskMeasure {
   definition: string;
   byArm: Record<string, Record<PeriodName, PeriodRisk>>;
+  /** The first treated arm against control. */
   effect: Effect;
+  /** With several treated arms: each further treated arm against control, by arm. */
+  effects?: Record<string, Effect>;
 }
 
 export interface Consort {

@@ -19,6 +19,7 @@ import { findMember } from '../../store/members.js';
 import { appendAudit } from '../../store/audit.js';
 import { addActionId, recordLeverId, type AddActionValue, type RecordLeverValue } from './agenda-blocks.js';
 import { leverTiersFor, recordLever } from '../../app/record-lever.js';
+import type { TrialSettings } from '../../app/report-headline.js';
 import { leverCommandFrom } from '../../domain/commands.js';
 import { leverModes, leverOutcomes, type LeverMode } from '../../domain/levers.js';
 import { actionDoneId, actionUpdateId, replyMessages } from './reply-blocks.js';
@@ -136,7 +137,7 @@ function updateActionView(meeting: Meeting, id: string): View {
 export function createSlackAdapter(
   settings: SlackSettings,
   meetings: Meeting[],
-  deps: { db: Database; clock: Clock; log: Logger; expressApp?: Express },
+  deps: { db: Database; clock: Clock; log: Logger; expressApp?: Express; trialSettings?: TrialSettings },
 ): SlackAdapter {
   const { db, clock, log } = deps;
   const logger = boltLogger(log);
@@ -220,7 +221,7 @@ export function createSlackAdapter(
         const actor = await actorFor(command.user_id);
         const reply = await handleCommand(
           db,
-          { meeting: found.meeting, actor, now: clock.now(), requestId: `slack:command:${command.trigger_id}`, directory },
+          { meeting: found.meeting, actor, now: clock.now(), requestId: `slack:command:${command.trigger_id}`, directory, ...(deps.trialSettings ? { trialSettings: deps.trialSettings } : {}) },
           command.text,
         );
         await deliver(reply, found.meeting, respond);

@@ -18,6 +18,7 @@ import type { Database } from '../../store/database.js';
 import { findMember, personalChatsIn } from '../../store/members.js';
 import { actionElements, addActionDialog, card, recordLeverDialog, replyActivities, type AddActionData, type TeamsActivity } from './cards.js';
 import { leverTiersFor, recordLever } from '../../app/record-lever.js';
+import type { TrialSettings } from '../../app/report-headline.js';
 import { leverCommandFrom } from '../../domain/commands.js';
 import { leverModes, leverOutcomes } from '../../domain/levers.js';
 import { TeamsChat, threadOf } from './teams-chat.js';
@@ -59,7 +60,11 @@ interface Ctx {
 
 const dialogTitle = 'Add action';
 
-export function createTeamsAdapter(settings: TeamsSettings, meetings: Meeting[], deps: { db: Database; clock: Clock; log: Logger; expressApp: Express }): TeamsAdapter {
+export function createTeamsAdapter(
+  settings: TeamsSettings,
+  meetings: Meeting[],
+  deps: { db: Database; clock: Clock; log: Logger; expressApp: Express; trialSettings?: TrialSettings },
+): TeamsAdapter {
   const { db, clock, log } = deps;
   const tokens = new TeamsTokenClient({ clientId: settings.clientId, clientSecret: settings.clientSecret, tokenUrl: settings.tokenUrl });
   const app = new App({
@@ -167,7 +172,8 @@ export function createTeamsAdapter(settings: TeamsSettings, meetings: Meeting[],
       }
       if (isPersonal(a) && a.from.aadObjectId) await personalChats.set(a.from.aadObjectId, a.conversation.id);
       const meeting = meetingOf(a)!;
-      const reply = await handleCommand(db, { meeting, actor: await actorFor(a), now: clock.now(), requestId: a.id ? `teams:message:${a.id}` : undefined }, await commandText(ctx));
+      const context = { meeting, actor: await actorFor(a), now: clock.now(), requestId: a.id ? `teams:message:${a.id}` : undefined, ...(deps.trialSettings ? { trialSettings: deps.trialSettings } : {}) };
+      const reply = await handleCommand(db, context, await commandText(ctx));
       await deliver(ctx, meeting, reply);
     } catch (error) {
       await sorry(ctx, error, 'message');
