@@ -77,9 +77,13 @@ export async function outcomeReport(db: Database, settings: ReportSettings, requ
   const measured = outcomeMeasures(inputs);
   const exclusions = await db.prisma.trialExclusion.findMany({ where: { trialId: trial.id }, select: { reason: true } });
   const allocations = await db.prisma.trialAllocation.findMany({ where: { trialId: trial.id }, select: { arm: true, exitReason: true, exitedOn: true, enrolledOn: true } });
-  const eligible = enrolments.reduce((n, e) => n + (e.eligible as unknown as RecordedCandidate[]).length, 0);
-  const notTaken = eligible - allocations.length;
-  const scored = enrolments.reduce((n, e) => n + e.scored, 0);
+  // People, not enrolments: someone passed over in phase 1 and enrolled in phase 2 is counted once.
+  const allocatedRefs = new Set((await db.prisma.trialAllocation.findMany({ where: { trialId: trial.id }, select: { nominal: { select: { ref: true } } } })).map((a) => a.nominal.ref));
+  const eligibleRefs = new Set(enrolments.flatMap((e) => (e.eligible as unknown as RecordedCandidate[]).map((c) => c.ref)));
+  const notTaken = [...eligibleRefs].filter((ref) => !allocatedRefs.has(ref)).length;
+  // Each phase scores everyone again; the largest phase's count is the number of people scored.
+  const scored = Math.max(eligibleRefs.size, ...enrolments.map((e) => e.scored));
+  const eligible = eligibleRefs.size;
   const consort = consortOf({
     scored,
     eligible: Math.min(scored, eligible + exclusions.length),

@@ -37,7 +37,7 @@ export interface PlanAction {
 /** A trial lever past its target: its action's owners are told once, and the chairs see it in their digest. */
 export interface PlanLever {
   incidentId: number;
-  /** Owners of the open action that delivers it, if the meeting agreed one; else the chairs are told. */
+  /** Owners of the open action that delivers it, if the meeting agreed one (the chairs see every overdue lever in their digest). */
   ownerIds: number[];
   actionIds: number[];
 }
@@ -115,12 +115,12 @@ export function planReminders(inputs: ReminderInputs): PlannedReminder[] {
     plan.push({ key: `nudge:${today}:to:${ownerId}`, kind: 'nudge', recipientId: ownerId, actionIds, day: today });
   }
 
-  // An overdue lever is told once to whoever was to deliver it (the chairs, if nobody was named).
+  // An overdue lever is told once to whoever was to deliver it; one nobody owns is in the chairs' digest
+  // (every day until it is given), rather than a message per lever.
   const levers = [...(inputs.overdueLevers ?? [])].sort((a, b) => a.incidentId - b.incidentId);
   const chairIds = [...inputs.chairIds].sort((a, b) => a - b);
   for (const lever of levers) {
-    const recipients = lever.ownerIds.length ? [...new Set(lever.ownerIds)].sort((a, b) => a - b) : chairIds;
-    for (const recipientId of recipients) {
+    for (const recipientId of [...new Set(lever.ownerIds)].sort((a, b) => a - b)) {
       plan.push({ key: `lever:${lever.incidentId}:overdue:to:${recipientId}`, kind: 'lever', recipientId, actionIds: lever.actionIds, day: today, leverIncidentIds: [lever.incidentId] });
     }
   }

@@ -311,3 +311,29 @@ describe('the plan does not depend on the order of its inputs', () => {
     );
   });
 });
+
+// ---- trial levers past their target ----
+
+describe('overdue trial levers', () => {
+  const levers = [
+    { incidentId: 502, ownerIds: [OWNER_B], actionIds: [41] },
+    { incidentId: 501, ownerIds: [], actionIds: [] },
+  ];
+
+  it("tell each lever action's owner once (keyed by the lever, not the day), and put every overdue lever in each chair's digest", () => {
+    const monday = plan('2026-03-09T10:00:00Z', { overdueLevers: levers, chairIds: [CHAIR_2, CHAIR_1] });
+    expect(monday.map((r) => ({ key: r.key, to: r.recipientId, actions: r.actionIds, levers: r.leverIncidentIds }))).toEqual([
+      { key: 'lever:502:overdue:to:12', to: OWNER_B, actions: [41], levers: [502] },
+      { key: 'digest:2026-03-09:to:1', to: CHAIR_1, actions: [], levers: [501, 502] },
+      { key: 'digest:2026-03-09:to:2', to: CHAIR_2, actions: [], levers: [501, 502] },
+    ]);
+    // The next day the owner's lever reminder has the same key, so the outbox sends it once; the digest is that day's.
+    const tuesday = plan('2026-03-10T10:00:00Z', { overdueLevers: levers, chairIds: [CHAIR_1] });
+    expect(keys(tuesday)).toEqual(['lever:502:overdue:to:12', 'digest:2026-03-10:to:1']);
+  });
+
+  it('send nothing outside working hours', () => {
+    expect(plan('2026-03-09T19:00:00Z', { overdueLevers: levers, chairIds: [CHAIR_1] })).toEqual([]);
+    expect(plan('2026-03-07T10:00:00Z', { overdueLevers: levers, chairIds: [CHAIR_1] })).toEqual([]);
+  });
+});
