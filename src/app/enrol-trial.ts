@@ -122,7 +122,7 @@ export async function enrolTrial(db: Database, scoring: ScoringSettings, timeZon
           details: { trial: trial.name, phase: phase.number, arm: a.arm, stratum: a.stratum, block: a.block, position: a.position },
         })),
       ]);
-    });
+    }, { timeout: 120_000 });
   } catch (error) {
     if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') {
       // Another enrolment won the race: if it was this one, all is well; if not, nothing of ours was written.
