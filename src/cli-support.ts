@@ -40,3 +40,12 @@ export function wholeNumber(name: string, value: string): number {
   if (!/^\d{1,9}$/.test(value)) throw new UsageError(`${name} must be a whole number, not "${value}"`);
   return Number(value);
 }
+
+/** An `--now`/`--at` option: an ISO 8601 instant with an offset or Z, or a usage error naming the option. */
+export function instantOption(name: string, value: string): Date {
+  const instant = new Date(value);
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(value) || Number.isNaN(instant.getTime())) {
+    throw new UsageError(`${name} must be an ISO 8601 instant with an offset or Z, such as 2026-03-02T10:00:00Z, not "${value}"`);
+  }
+  return instant;
+}

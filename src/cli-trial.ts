@@ -25,7 +25,7 @@ import { isLocalDate, type LocalDate } from './domain/calendar.js';
 import { explainScore, type PowerFew, type RankedScore } from './domain/scoring.js';
 import { clockStartingAt, systemClock } from './scheduler/clock.js';
 import { appendAuditMany } from './store/audit.js';
-import { cliActor, meetingOf, settings, UsageError, wholeNumber, withDatabase } from './cli-support.js';
+import { cliActor, instantOption, meetingOf, settings, UsageError, wholeNumber, withDatabase } from './cli-support.js';
 
 const out = (text: string) => process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
 const note = (text: string) => process.stderr.write(text.endsWith('\n') ? text : `${text}\n`);
@@ -362,14 +362,6 @@ export function addTrialCommands(program: Command): void {
         out(`Standardised difference, ${d.arm} vs control: score ${fixed(d.score)}, incidents ${fixed(d.incidents)}, gravity ${fixed(d.gravity)} (|d| > 0.1 suggests imbalance).`);
       }
     });
-}
-
-function instantOption(name: string, value: string): Date {
-  const instant = new Date(value);
-  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(value) || Number.isNaN(instant.getTime())) {
-    throw new UsageError(`${name} must be an ISO 8601 instant with an offset or Z, such as 2026-03-02T10:00:00Z, not "${value}"`);
-  }
-  return instant;
 }
 
 function addReportCommands(program: Command): void {

@@ -30,7 +30,7 @@ import { createTeamsAdapter } from './chat/teams/teams-app.js';
 import { manifestVersion, teamsAppPackage } from './chat/teams/app-package.js';
 import express from 'express';
 import { migratePostgres, StoreError, type Database } from './store/database.js';
-import { cliActor, meetingOf, settings, UsageError, withDatabase } from './cli-support.js';
+import { cliActor, instantOption, meetingOf, settings, UsageError, withDatabase } from './cli-support.js';
 import { addTrialCommands } from './cli-trial.js';
 import { TrialRefusal } from './app/trial-errors.js';
 import { ReportFolderError } from './report/write-report.js';
@@ -132,13 +132,7 @@ function buildProgram(): Command {
     });
 
   const reminders = program.command('reminders').description('reminders before panels and about overdue actions');
-  const nowOption = (value: string) => {
-    const instant = new Date(value);
-    if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(value) || Number.isNaN(instant.getTime())) {
-      throw new UsageError(`--now must be an ISO 8601 instant with an offset or Z, such as 2026-03-02T10:00:00Z, not "${value}"`);
-    }
-    return instant;
-  };
+  const nowOption = (value: string) => instantOption('--now', value);
   reminders
     .command('plan')
     .description('print the reminders that are due at an instant, without sending anything')
