@@ -76,9 +76,9 @@ export async function outcomeReport(db: Database, settings: ReportSettings, requ
   const inputs = { asOf: request.asOf, timeZone, participants, harm: settings.harm, bootstrap: { resamples, seed: trial.bootstrapSeed }, arms: armNames };
   const measured = outcomeMeasures(inputs);
   const exclusions = await db.prisma.trialExclusion.findMany({ where: { trialId: trial.id }, select: { reason: true } });
-  const allocations = await db.prisma.trialAllocation.findMany({ where: { trialId: trial.id }, select: { arm: true, exitReason: true, exitedOn: true, enrolledOn: true } });
+  const allocations = await db.prisma.trialAllocation.findMany({ where: { trialId: trial.id }, select: { arm: true, exitReason: true, exitedOn: true, enrolledOn: true, nominal: { select: { ref: true } } } });
   // People, not enrolments: someone passed over in phase 1 and enrolled in phase 2 is counted once.
-  const allocatedRefs = new Set((await db.prisma.trialAllocation.findMany({ where: { trialId: trial.id }, select: { nominal: { select: { ref: true } } } })).map((a) => a.nominal.ref));
+  const allocatedRefs = new Set(allocations.map((a) => a.nominal.ref));
   const eligibleRefs = new Set(enrolments.flatMap((e) => (e.eligible as unknown as RecordedCandidate[]).map((c) => c.ref)));
   const notTaken = [...eligibleRefs].filter((ref) => !allocatedRefs.has(ref)).length;
   // Each phase scores everyone again; the largest phase's count is the number of people scored.
@@ -109,7 +109,7 @@ export async function outcomeReport(db: Database, settings: ReportSettings, requ
       },
     ]),
   );
-  const exitReasons = new Map((await db.prisma.trialAllocation.findMany({ where: { trialId: trial.id }, select: { exitReason: true, nominal: { select: { ref: true } } } })).map((a) => [a.nominal.ref, a.exitReason ?? '']));
+  const exitReasons = new Map(allocations.map((a) => [a.nominal.ref, a.exitReason ?? '']));
   const report: OutcomeReport = {
     trial: { name: trial.name, arms: trial.arms, strata: trial.strata, seed: trial.seed, bootstrapSeed: trial.bootstrapSeed },
     asOf: request.asOf,
