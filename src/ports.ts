@@ -12,6 +12,20 @@ export interface OutgoingMessage {
   /** Plain text for notifications, screen readers and logs of what was sent (no free text about people). */
   summary: string;
   payload: unknown;
+  /**
+   * Names this send uniquely (an outbox key, an agenda part). A platform that can tag its messages
+   * carries it with the message, so that a send whose outcome was never confirmed can be found later.
+   */
+  deliveryKey?: string;
+}
+
+export interface SendOptions {
+  /**
+   * An earlier attempt at this very send may have reached the platform without our knowing (the
+   * process died mid-send, or the answer was lost): a platform that can, looks for a message with the
+   * same `deliveryKey` first and returns its reference instead of sending again.
+   */
+  earlierAttemptUnconfirmed?: boolean;
 }
 
 /** Why a send failed, in terms the retry policy understands. */
@@ -79,11 +93,11 @@ export interface ChatPlatform {
   /** The agenda as this platform's messages, each within its limits; the first opens the thread. */
   agendaMessages(agenda: Agenda, options: { late: boolean }): OutgoingMessage[];
   /** Posts to a channel, in a thread when `threadRef` is given; returns the new message's reference. */
-  post(channel: string, message: OutgoingMessage, threadRef?: string): Promise<string>;
+  post(channel: string, message: OutgoingMessage, threadRef?: string, options?: SendOptions): Promise<string>;
   reminderMessage(reminder: ReminderView): OutgoingMessage;
   /**
    * Sends a private message to one member. Where the platform refuses a private message (Teams, when
    * the app is not installed for them), it may post in `fallbackChannel` with a mention instead.
    */
-  sendDirect(recipient: Recipient, message: OutgoingMessage, fallbackChannel?: string): Promise<DirectDelivery>;
+  sendDirect(recipient: Recipient, message: OutgoingMessage, fallbackChannel?: string, options?: SendOptions): Promise<DirectDelivery>;
 }

@@ -9,7 +9,7 @@ import { appendAudit } from '../store/audit.js';
 import { claimAgendaRun, markFailed, markLate, markPosted, recordPartPosted } from '../store/agenda-runs.js';
 import type { Database } from '../store/database.js';
 import { buildAgenda } from './build-agenda.js';
-import { defaultRetryPolicy, withRetries, type RetryPolicy } from './deliver.js';
+import { defaultRetryPolicy, withRetries, type RetryPolicy, type SendState } from './deliver.js';
 
 /** A claim this old belongs to a process that died mid-send. */
 export const agendaClaimLeaseMs = 5 * 60_000;
@@ -42,6 +42,7 @@ export async function postAgenda(deps: PostAgendaDeps, meeting: Meeting, day: Lo
   if (claim.outcome === 'posted') return { outcome: 'already-posted', messageRef: claim.messageRef };
   if (claim.outcome === 'busy') return { outcome: 'in-progress' };
   const { run } = claim;
+  const send: SendState = { unconfirmed: run.unconfirmed };
   try {
     let late = run.late;
     if (run.partsPosted === 0 && clock.now().getTime() - cutoff.getTime() > lateAfterMs) {
@@ -52,7 +53,13 @@ export async function postAgenda(deps: PostAgendaDeps, meeting: Meeting, day: Lo
     const messages = chat.agendaMessages(agenda, { late });
     let threadRef = run.messageRef ?? undefined;
     for (let part = run.partsPosted; part < messages.length; part++) {
-      const ref = await withRetries(() => chat.post(meeting.channel, messages[part]!, part === 0 ? undefined : threadRef), deps.retry ?? defaultRetryPolicy);
+      const message = { ...messages[part]!, deliveryKey: `agenda|${meeting.key}|${day}|part ${part + 1}` };
+      const ref = await withRetries(
+        (options) => chat.post(meeting.channel, message, part === 0 ? undefined : threadRef, options),
+        deps.retry ?? defaultRetryPolicy,
+        send,
+      );
+      send.unconfirmed = false;
       threadRef ??= ref;
       if (!(await recordPartPosted(db.prisma, run.id, instanceId, part + 1, ref, clock.now()))) {
         // Another process took the claim over: it will finish from the parts it sees recorded.
@@ -82,7 +89,7 @@ export async function postAgenda(deps: PostAgendaDeps, meeting: Meeting, day: Lo
     return { outcome: 'posted', messageRef: threadRef ?? '', parts: messages.length, late };
   } catch (error) {
     const reason = (error as Error)?.message ?? String(error);
-    await markFailed(db.prisma, run.id, instanceId, reason);
+    await markFailed(db.prisma, run.id, instanceId, reason, send.unconfirmed, clock.now());
     log.error({ meeting: meeting.key, day, err: { message: reason } }, 'agenda post failed');
     return { outcome: 'failed', reason };
   }

@@ -8,11 +8,12 @@ import { treatedPerpetrators } from '../store/levers-repository.js';
 import { calendarOf, type Meeting } from '../domain/meeting.js';
 import { panelKindName, panelRef } from '../domain/panels.js';
 import { inWorkingHours, nextWindowStart, planReminders, type PlanLever, type PlannedReminder, type ReminderPolicy } from '../domain/reminders.js';
-import { DeliveryError, type ChatPlatform, type Clock, type ReminderView } from '../ports.js';
+import type { ChatPlatform, Clock, ReminderView } from '../ports.js';
 import { actionInclude, actionViewOf, dateOf, localDateOfRow } from '../store/actions.js';
 import { appendAudit } from '../store/audit.js';
 import type { Database } from '../store/database.js';
 import { claimDue, enqueue, markFailed, markRetry, markSent, type ClaimedMessage } from '../store/outbox.js';
+import { deliveryErrorFrom, mayHaveLanded } from './deliver.js';
 import { AdaptivePacer } from './pacer.js';
 
 export interface ReminderDeps {
@@ -154,7 +155,7 @@ async function deliverOne(deps: ReminderDeps, meeting: Meeting, message: Claimed
   const calendar = calendarOf(meeting);
   if (!inWorkingHours(now, meeting.timeZone, calendar, deps.policy)) {
     // Never at night or at the weekend: it waits for the next working morning, at no cost to its retries.
-    await markRetry(db.prisma, message.id, instanceId, nextWindowStart(now, meeting.timeZone, calendar, deps.policy), 'outside working hours', false);
+    await markRetry(db.prisma, message.id, instanceId, nextWindowStart(now, meeting.timeZone, calendar, deps.policy), 'outside working hours', { countsAsAttempt: false });
     return 'retried';
   }
   if (await superseded(db, payload, localDateOf(now, meeting.timeZone), now)) {
@@ -180,8 +181,9 @@ async function deliverOne(deps: ReminderDeps, meeting: Meeting, message: Claimed
     sentAt = clock.now().getTime();
     const delivery = await chat.sendDirect(
       { memberId: recipient.id, name: recipient.displayName, slackUserId: recipient.slackUserId, teamsUserId: recipient.teamsUserId },
-      chat.reminderMessage(view),
+      { ...chat.reminderMessage(view), deliveryKey: message.key },
       meeting.channel,
+      { earlierAttemptUnconfirmed: message.unconfirmed },
     );
     pacer.succeeded();
     await db.prisma.$transaction(async (tx) => {
@@ -202,16 +204,19 @@ async function deliverOne(deps: ReminderDeps, meeting: Meeting, message: Claimed
     if (delivery.via === 'channel') await tellChairs(deps, meeting, message, 'channel');
     return 'sent';
   } catch (error) {
-    const failure = error instanceof DeliveryError ? error : new DeliveryError((error as Error)?.message ?? String(error), 'transient');
+    const failure = deliveryErrorFrom(error);
     if (failure.kind === 'rate-limited') {
       const wait = failure.retryAfterMs ?? 1_000;
       pacer.rateLimited(wait, sentAt);
-      await markRetry(db.prisma, message.id, instanceId, new Date(clock.now().getTime() + wait), failure.message, false);
+      await markRetry(db.prisma, message.id, instanceId, new Date(clock.now().getTime() + wait), failure.message, { countsAsAttempt: false });
       return 'retried';
     }
     if (failure.kind === 'transient' && message.attempts < (deps.maxAttempts ?? 5)) {
       const backoff = (deps.baseDelayMs ?? 2_000) * 2 ** (message.attempts - 1);
-      await markRetry(db.prisma, message.id, instanceId, new Date(clock.now().getTime() + backoff), failure.message);
+      await markRetry(db.prisma, message.id, instanceId, new Date(clock.now().getTime() + backoff), failure.message, {
+        countsAsAttempt: true,
+        ...(mayHaveLanded(failure) ? { unconfirmedSince: new Date(sentAt) } : {}),
+      });
       return 'retried';
     }
     if (await markFailed(db.prisma, message.id, instanceId, failure.message)) {

@@ -8,6 +8,8 @@ export interface ClaimedRun {
   partsPosted: number;
   messageRef: string | null;
   late: boolean;
+  /** The next part may already have been posted by an attempt that never heard back (see SendState). */
+  unconfirmed: boolean;
 }
 
 export type Claim = { outcome: 'claimed'; run: ClaimedRun } | { outcome: 'posted'; messageRef: string | null } | { outcome: 'busy' };
@@ -30,18 +32,25 @@ export async function claimAgendaRun(
     await tx.$executeRaw`
       INSERT INTO agenda_run (meeting_key, meeting_date, status) VALUES (${meetingKey}, ${meetingDate}, 'pending')
       ON CONFLICT (meeting_key, meeting_date) DO NOTHING`;
-    const [row] = await tx.$queryRaw<Array<{ id: number; status: string; claimed_by: string | null; claimed_at: Date | null; parts_posted: number; message_ref: string | null; late: boolean }>>`
-      SELECT id, status::text AS status, claimed_by, claimed_at, parts_posted, message_ref, late
+    const [row] = await tx.$queryRaw<
+      Array<{ id: number; status: string; claimed_at: Date | null; parts_posted: number; message_ref: string | null; late: boolean; unconfirmed_since: Date | null }>
+    >`
+      SELECT id, status::text AS status, claimed_at, parts_posted, message_ref, late, unconfirmed_since
       FROM agenda_run WHERE meeting_key = ${meetingKey} AND meeting_date = ${meetingDate} FOR UPDATE`;
     if (!row) throw new Error('agenda_run row vanished inside its transaction');
     if (row.status === 'sent') return { outcome: 'posted', messageRef: row.message_ref };
     const liveClaim = row.status === 'claimed' && row.claimed_at !== null && now.getTime() - row.claimed_at.getTime() < leaseMs;
     if (liveClaim) return { outcome: 'busy' };
+    // A claim taken over from a process that died may have posted its next part without recording it.
+    const unconfirmedSince = row.unconfirmed_since ?? (row.status === 'claimed' ? row.claimed_at : null);
     await tx.agendaRun.update({
       where: { id: row.id },
-      data: { status: 'claimed', claimedBy: claimant, claimedAt: now, attempts: { increment: 1 } },
+      data: { status: 'claimed', claimedBy: claimant, claimedAt: now, attempts: { increment: 1 }, unconfirmedSince },
     });
-    return { outcome: 'claimed', run: { id: row.id, partsPosted: row.parts_posted, messageRef: row.message_ref, late: row.late } };
+    return {
+      outcome: 'claimed',
+      run: { id: row.id, partsPosted: row.parts_posted, messageRef: row.message_ref, late: row.late, unconfirmed: unconfirmedSince !== null },
+    };
   });
 }
 
@@ -49,7 +58,7 @@ export async function claimAgendaRun(
 export async function recordPartPosted(prisma: PrismaClient, runId: number, claimant: string, partsPosted: number, messageRef: string, now: Date): Promise<boolean> {
   const updated = await prisma.agendaRun.updateMany({
     where: { id: runId, claimedBy: claimant, status: 'claimed' },
-    data: { partsPosted, claimedAt: now, ...(partsPosted === 1 ? { messageRef } : {}) },
+    data: { partsPosted, claimedAt: now, unconfirmedSince: null, ...(partsPosted === 1 ? { messageRef } : {}) },
   });
   return updated.count === 1;
 }
@@ -62,9 +71,11 @@ export async function markPosted(prisma: PrismaClient, runId: number, claimant: 
   await prisma.agendaRun.updateMany({ where: { id: runId, claimedBy: claimant }, data: { status: 'sent', postedAt: now, lastError: null } });
 }
 
-export async function markFailed(prisma: PrismaClient, runId: number, claimant: string, reason: string): Promise<void> {
-  await prisma.agendaRun.updateMany({
-    where: { id: runId, claimedBy: claimant },
-    data: { status: 'failed', claimedBy: null, claimedAt: null, lastError: reason.slice(0, 500) },
-  });
+/** `unconfirmed`: the failed part may have been posted all the same, so the next attempt looks for it first. */
+export async function markFailed(prisma: PrismaClient, runId: number, claimant: string, reason: string, unconfirmed: boolean, now: Date): Promise<void> {
+  await prisma.$executeRaw`
+    UPDATE agenda_run
+    SET status = 'failed', claimed_by = NULL, claimed_at = NULL, last_error = ${reason.slice(0, 500)},
+        unconfirmed_since = CASE WHEN ${unconfirmed}::boolean THEN COALESCE(unconfirmed_since, ${now}::timestamptz) ELSE NULL END
+    WHERE id = ${runId} AND claimed_by = ${claimant}`;
 }

@@ -25,6 +25,8 @@ export interface FakeSlackMessage {
   thread_ts?: string;
   text?: string;
   blocks?: unknown[];
+  /** Message metadata given to chat.postMessage, returned by conversations.history/replies with `include_all_metadata`. */
+  metadata?: { event_type: string; event_payload?: Record<string, unknown> };
   /** How many times `chat.update` changed it. */
   edits: number;
 }
@@ -76,8 +78,10 @@ export interface FakeSlackUser {
  * `{ error }` answers HTTP 200 `{ ok:false, error }`, as Slack does for platform errors.
  */
 export type FakeSlackFailure =
-  | { status: number; retryAfter?: number; body?: string }
-  | { error: string; extra?: Record<string, unknown> };
+  | { status: number; retryAfter?: number; body?: string; /** The call takes effect (a message is posted) and only its answer fails: a lost answer. */ afterEffect?: boolean }
+  | { error: string; extra?: Record<string, unknown> }
+  /** The call takes effect and its answer never comes (the caller dies or times out waiting). */
+  | { stall: true };
 
 export interface FakeSlackOptions {
   teamId?: string;
@@ -146,6 +150,8 @@ const KNOWN_METHODS = new Set([
   'chat.update',
   'chat.postEphemeral',
   'conversations.open',
+  'conversations.history',
+  'conversations.replies',
   'views.open',
   'views.update',
   'users.info',
@@ -210,7 +216,7 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
     return head.failure;
   };
 
-  const failureAnswer = (failure: FakeSlackFailure): Answer => {
+  const failureAnswer = (failure: Exclude<FakeSlackFailure, { stall: true }>): Answer => {
     if ('error' in failure) return fail(failure.error, failure.extra);
     const headers: Record<string, string> = {};
     if (failure.retryAfter !== undefined) headers['retry-after'] = String(failure.retryAfter);
@@ -273,7 +279,9 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
         const thread_ts = str(p.thread_ts);
         const text = str(p.text);
         const blocks = Array.isArray(p.blocks) ? p.blocks : undefined;
-        messages.push({ channel, ts, thread_ts, text, blocks, edits: 0 });
+        const metadata = metadataOf(p.metadata);
+        if (metadata === null) return fail('invalid_metadata_format');
+        messages.push({ channel, ts, thread_ts, text, blocks, ...(metadata ? { metadata } : {}), edits: 0 });
         return ok({
           channel,
           ts,
@@ -337,6 +345,25 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
         if (users.length > 8) return fail('too_many_users');
         const id = users.length === 1 ? `D${users[0]}` : `G${users.join('').replace(/U/g, '')}`;
         return ok({ channel: { id } });
+      }
+
+      // Newest first, top-level messages only (replies are in conversations.replies), as Slack lists them.
+      case 'conversations.history': {
+        const channel = str(p.channel);
+        if (!channel) return fail('channel_not_found');
+        const listed = messages.filter((m) => m.channel === channel && (!m.thread_ts || m.thread_ts === m.ts)).reverse();
+        return ok({ messages: listed.slice(0, limitOf(p.limit)).map((m) => historyEntry(m, p.include_all_metadata)), has_more: listed.length > limitOf(p.limit) });
+      }
+
+      // The thread's parent, then its replies oldest first.
+      case 'conversations.replies': {
+        const channel = str(p.channel);
+        const ts = str(p.ts);
+        if (!channel) return fail('channel_not_found');
+        const parent = messages.find((m) => m.channel === channel && m.ts === ts);
+        if (!parent) return fail('thread_not_found');
+        const thread = [parent, ...messages.filter((m) => m.channel === channel && m.thread_ts === ts && m.ts !== ts)];
+        return ok({ messages: thread.slice(0, limitOf(p.limit)).map((m) => historyEntry(m, p.include_all_metadata)), has_more: thread.length > limitOf(p.limit) });
       }
 
       case 'views.open':
@@ -436,7 +463,16 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
 
     const injected = takeFailure(method);
     let answer: Answer;
-    if (injected) answer = failureAnswer(injected);
+    if (injected && 'stall' in injected) {
+      handle(method, params);
+      call.status = 0;
+      calls.push(call);
+      return;
+    }
+    if (injected && 'status' in injected && injected.afterEffect) {
+      handle(method, params);
+      answer = failureAnswer(injected);
+    } else if (injected) answer = failureAnswer(injected);
     else if (decoded === undefined) answer = fail('invalid_json');
     else if (overRateLimit(method, at))
       answer = { status: 429, body: { ok: false, error: 'ratelimited' }, headers: { 'retry-after': '1' } };
@@ -459,6 +495,10 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
       // keep the raw text: a test can see what was sent
     }
     const injected = takeFailure('response_url');
+    if (injected && 'stall' in injected) {
+      responses.push({ path, body });
+      return;
+    }
     if (injected) {
       respondJson(res, failureAnswer(injected));
       return;
@@ -565,6 +605,32 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
 }
 
 // ---- request decoding ----
+
+/** Slack's `limit`: 100 unless given, at most 999. */
+function limitOf(value: unknown): number {
+  const n = Number(value ?? 100);
+  return Number.isInteger(n) && n > 0 ? Math.min(n, 999) : 100;
+}
+
+/** A message as conversations.history lists it; its metadata only when asked for, as Slack does. */
+function historyEntry(message: FakeSlackMessage, includeMetadata: unknown): Record<string, unknown> {
+  return {
+    type: 'message',
+    ts: message.ts,
+    text: message.text ?? '',
+    ...(message.thread_ts ? { thread_ts: message.thread_ts } : {}),
+    ...(message.metadata && (includeMetadata === true || includeMetadata === 'true') ? { metadata: message.metadata } : {}),
+  };
+}
+
+/** chat.postMessage's `metadata`: undefined when absent, null when malformed. */
+function metadataOf(value: unknown): FakeSlackMessage['metadata'] | null | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'object' || value === null || typeof (value as { event_type?: unknown }).event_type !== 'string') return null;
+  const { event_type, event_payload } = value as { event_type: string; event_payload?: unknown };
+  if (event_payload !== undefined && (typeof event_payload !== 'object' || event_payload === null)) return null;
+  return { event_type, ...(event_payload ? { event_payload: event_payload as Record<string, unknown> } : {}) };
+}
 
 function str(value: unknown): string | undefined {
   if (typeof value === 'string') return value;

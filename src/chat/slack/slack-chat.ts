@@ -1,5 +1,6 @@
 // The chat port on Slack's Web API: posts rendered messages and turns Slack's failures into the
 // retry policy's terms (the client itself never retries, so one policy governs every platform).
+import { createHash } from 'node:crypto';
 import {
   WebAPIHTTPError,
   WebAPIPlatformError,
@@ -8,8 +9,17 @@ import {
   WebClient,
   type WebClientOptions,
 } from '@slack/web-api';
+import { z } from 'zod';
 import type { Agenda } from '../../domain/agenda.js';
-import { DeliveryError, type ChatPlatform, type DirectDelivery, type OutgoingMessage, type Recipient, type ReminderView } from '../../ports.js';
+import {
+  DeliveryError,
+  type ChatPlatform,
+  type DirectDelivery,
+  type OutgoingMessage,
+  type Recipient,
+  type ReminderView,
+  type SendOptions,
+} from '../../ports.js';
 import { reminderMessage } from './reply-blocks.js';
 import { agendaMessages, type SlackMessagePayload } from './agenda-blocks.js';
 
@@ -43,6 +53,35 @@ export function deliveryErrorOf(error: unknown): DeliveryError {
   return new DeliveryError(`Slack send failed: ${(error as Error)?.message ?? String(error)}`, 'transient');
 }
 
+/** The message metadata event every tagged dmm-bot message carries (Slack's `metadata` on chat.postMessage). */
+export const deliveryEventType = 'dmm_delivery';
+
+/**
+ * The tag a message carries for its delivery key: a digest, as the key names outbox rows and members
+ * by id, which other apps reading the channel's metadata need not see.
+ */
+export function deliveryTag(deliveryKey: string): string {
+  return createHash('sha256').update(deliveryKey).digest('hex').slice(0, 32);
+}
+
+/**
+ * How far back an unconfirmed send is looked for: the newest messages of the conversation (or thread).
+ * A send is unconfirmed for at most a claim's lease of a few minutes, and a DMM channel or an owner's
+ * DM with the bot does not see 200 messages in that time.
+ */
+const lookBackMessages = 200;
+
+const taggedMessages = z.object({
+  messages: z
+    .array(
+      z.object({
+        ts: z.string(),
+        metadata: z.object({ event_type: z.string(), event_payload: z.record(z.string(), z.unknown()).optional() }).optional(),
+      }),
+    )
+    .default([]),
+});
+
 export class SlackChat implements ChatPlatform {
   readonly name = 'slack' as const;
   readonly client: WebClient;
@@ -61,7 +100,7 @@ export class SlackChat implements ChatPlatform {
   }
 
   /** A DM: conversations.open once per person (remembered), then chat.postMessage. */
-  async sendDirect(recipient: Recipient, message: OutgoingMessage): Promise<DirectDelivery> {
+  async sendDirect(recipient: Recipient, message: OutgoingMessage, _fallbackChannel?: string, options: SendOptions = {}): Promise<DirectDelivery> {
     if (!recipient.slackUserId) throw new DeliveryError(`member ${recipient.memberId} has no Slack id`, 'permanent');
     let channel = this.directChannels.get(recipient.slackUserId);
     if (!channel) {
@@ -73,17 +112,27 @@ export class SlackChat implements ChatPlatform {
       }
       this.directChannels.set(recipient.slackUserId, channel);
     }
-    return { ref: await this.post(channel, message), via: 'direct' };
+    return { ref: await this.post(channel, message, undefined, options), via: 'direct' };
   }
 
-  async post(channel: string, message: OutgoingMessage, threadRef?: string): Promise<string> {
+  /**
+   * chat.postMessage has no idempotency key, so a message is tagged with its delivery key in Slack's
+   * message metadata; a send whose earlier attempt went unconfirmed first looks for that tag.
+   */
+  async post(channel: string, message: OutgoingMessage, threadRef?: string, options: SendOptions = {}): Promise<string> {
     const payload = message.payload as SlackMessagePayload;
+    const tag = message.deliveryKey === undefined ? undefined : deliveryTag(message.deliveryKey);
+    if (tag && options.earlierAttemptUnconfirmed) {
+      const earlier = await this.findTagged(channel, tag, threadRef);
+      if (earlier) return earlier;
+    }
     try {
       const result = await this.client.chat.postMessage({
         channel,
         text: payload.text,
         blocks: payload.blocks,
         ...(threadRef ? { thread_ts: threadRef } : {}),
+        ...(tag ? { metadata: { event_type: deliveryEventType, event_payload: { delivery: tag } } } : {}),
         unfurl_links: false,
         unfurl_media: false,
       });
@@ -91,5 +140,25 @@ export class SlackChat implements ChatPlatform {
     } catch (error) {
       throw deliveryErrorOf(error);
     }
+  }
+
+  /** The ts of the newest message in the conversation (or thread) that carries `tag`, if there is one. */
+  private async findTagged(channel: string, tag: string, threadRef: string | undefined): Promise<string | undefined> {
+    let answer: unknown;
+    try {
+      answer = threadRef
+        ? await this.client.conversations.replies({ channel, ts: threadRef, include_all_metadata: true, limit: lookBackMessages })
+        : await this.client.conversations.history({ channel, include_all_metadata: true, limit: lookBackMessages });
+    } catch (error) {
+      const failure = deliveryErrorOf(error);
+      // Refused for good (an install that predates the history scopes, say): a reminder sent twice is
+      // better than one never sent, so the send goes ahead.
+      if (failure.kind === 'permanent') return undefined;
+      throw failure;
+    }
+    const parsed = taggedMessages.safeParse(answer);
+    // An answer we cannot read proves nothing either way: sending again is the retry's job, not a guess.
+    if (!parsed.success) throw new DeliveryError('Slack answered the message history in an unexpected shape', 'transient');
+    return parsed.data.messages.find((m) => m.metadata?.event_type === deliveryEventType && m.metadata.event_payload?.['delivery'] === tag)?.ts;
   }
 }
