@@ -1,7 +1,7 @@
 // Actions in the store: created once however often a request arrives, changed with their history.
-import { actionId, type ActionView } from '../domain/agenda.js';
+import { actionId, parseActionId, type ActionView } from '../domain/agenda.js';
 import type { LocalDate } from '../domain/calendar.js';
-import type { Prisma } from '../generated/prisma/client.js';
+import type { Prisma, PrismaClient } from '../generated/prisma/client.js';
 
 type Tx = Prisma.TransactionClient;
 
@@ -98,4 +98,12 @@ function sameContent(action: NewAction): Prisma.ActionWhereInput {
     dueOn: dateOf(action.dueOn),
     text: action.text,
   };
+}
+
+/** The meeting an action (by its short id, e.g. A-12) was agreed in, if there is such an action. */
+export async function meetingKeyOfAction(prisma: PrismaClient, actionRef: string): Promise<string | undefined> {
+  const id = parseActionId(actionRef);
+  if (id === undefined) return undefined;
+  const action = await prisma.action.findUnique({ where: { id }, select: { meetingKey: true } });
+  return action?.meetingKey;
 }

@@ -163,14 +163,14 @@ describe.each(databaseTargets)('Slack actions on the $name store', (target) => {
     return { id, body, response };
   }
 
-  async function click(actionId: string, value: string, o: { user?: string } = {}): Promise<Sent> {
+  async function click(actionId: string, value: string, o: { user?: string; channel?: string } = {}): Promise<Sent> {
     const id = `act-${++seq}`;
     const body = blockActionsBody(
       blockActionPayload({
         actionId,
         value,
         userId: o.user ?? chair,
-        channelId: channel,
+        channelId: o.channel ?? channel,
         messageTs: agendaTs,
         responseUrl: fake.responseUrl(id),
         triggerId: `${3000 + seq}.4000.trigger${seq}`,
@@ -526,6 +526,26 @@ describe.each(databaseTargets)('Slack actions on the $name store', (target) => {
     expect(after).toMatchObject({ status: 'done', closedAt });
     expect(await bot.db.prisma.actionUpdate.count({ where: { actionId: formActionId, kind: 'done' } })).toBe(1);
     expect(fake.callsTo('chat.postMessage')).toHaveLength(postsBefore);
+  });
+
+  it('"Done" and "Update" on a reminder in the owner\'s DM work as in the meeting channel', async () => {
+    await command(`action add TEST-INC-2 <@${idva}> friday TEST reminded in a DM`);
+    const row = await fake.waitFor(() => bot.db.prisma.action.findFirst({ where: { text: 'TEST reminded in a DM' } }));
+    const dm = `D${idva}`;
+
+    const opened = fake.callsTo('views.open').length;
+    await click('dmm_action_update', `A-${row.id}`, { user: idva, channel: dm });
+    await fake.waitFor(() => fake.callsTo('views.open').length > opened);
+    expect(fake.views.at(-1)!.view).toMatchObject({ private_metadata: JSON.stringify({ meeting: meetingKey, id: `A-${row.id}` }) });
+
+    await click('dmm_action_done', `A-${row.id}`, { user: idva, channel: dm });
+    const told = await meetingMessage((m) => m.text === `A-${row.id} is done.`);
+    expect(told.thread_ts).toBe(agendaTs);
+    expect(await bot.db.prisma.action.findUniqueOrThrow({ where: { id: row.id } })).toMatchObject({ status: 'done' });
+
+    // A DM button for an action that does not exist names no meeting: refused, and nothing changes.
+    const unknown = await click('dmm_action_done', 'A-999999', { user: idva, channel: dm });
+    expect(textOf((await answerTo(unknown)).body)).toContain("dmm-bot answers only in its meeting's channel.");
   });
 
   it('"Update" opens a form, and the note submitted is recorded', async () => {

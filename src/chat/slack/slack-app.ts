@@ -15,6 +15,7 @@ import { localDateOf } from '../../domain/agenda-window.js';
 import type { Meeting } from '../../domain/meeting.js';
 import type { Clock, Reply } from '../../ports.js';
 import type { Database } from '../../store/database.js';
+import { meetingKeyOfAction } from '../../store/actions.js';
 import { findMember } from '../../store/members.js';
 import { appendAudit } from '../../store/audit.js';
 import { addActionId, recordLeverId, type AddActionValue, type RecordLeverValue } from './agenda-blocks.js';
@@ -174,6 +175,16 @@ export function createSlackAdapter(
     const meeting = meetings.find((m) => (meetingKey ? m.key === meetingKey : m.channel === channelId));
     if (!meeting) return { refusal: "dmm-bot answers only in its meeting's channel." };
     return { meeting };
+  };
+  /**
+   * Where an action card's button was pressed: the meeting's channel, or an owner's DM with a reminder,
+   * where the action itself names its meeting.
+   */
+  const placeOfActionButton = async (teamId: string | undefined, channelId: string | undefined, actionRef: string) => {
+    const inChannel = await place(teamId, channelId);
+    if (inChannel.meeting || !channelId?.startsWith('D')) return inChannel;
+    const meetingKey = await meetingKeyOfAction(db.prisma, actionRef);
+    return meetingKey ? place(teamId, undefined, meetingKey) : inChannel;
   };
   const actorFor = async (userId: string): Promise<Actor> =>
     actorOf('slack', userId, await findMember(db.prisma, { platform: 'slack', userId }));
@@ -352,14 +363,14 @@ export function createSlackAdapter(
     async ({ ack, body, action, respond }: { ack: () => Promise<void>; body: { team: { id: string } | null; channel?: { id: string }; user: { id: string } }; action: unknown; respond: RespondFn }) => {
       await ack();
       try {
-        const found = await place(body.team?.id, body.channel?.id);
+        const id = (action as { value?: string }).value ?? '';
+        const found = await placeOfActionButton(body.team?.id, body.channel?.id, id);
         const actor = await actorFor(body.user.id);
         if (!found.meeting) {
           await refuse(db, actor, `slack:${body.channel?.id ?? ''}`, found.refusal);
           await respond({ response_type: 'ephemeral', replace_original: false, text: found.refusal });
           return;
         }
-        const id = (action as { value?: string }).value ?? '';
         const reply = await handleCommand(db, { meeting: found.meeting, actor, now: clock.now(), directory }, text(id));
         await deliver(reply, found.meeting, respond);
       } catch (error) {
@@ -371,7 +382,7 @@ export function createSlackAdapter(
   app.action(actionUpdateId, async ({ ack, body, action, respond, client }) => {
     await ack();
     try {
-      const found = await place(body.team?.id, body.channel?.id);
+      const found = await placeOfActionButton(body.team?.id, body.channel?.id, (action as { value?: string }).value ?? '');
       const actor = await actorFor(body.user.id);
       if (!found.meeting || !isMember(actor)) {
         await refuse(db, actor, `slack:${body.channel?.id ?? ''}`, found.refusal ?? 'not a member: update form');
