@@ -10,8 +10,11 @@ export function panelKindValue(name: PanelKindName): PanelKindValue {
   return name.replace('-', '_') as PanelKindValue;
 }
 
+const panelKindNames: Record<PanelKindValue, string> = { monthly_review: 'monthly review', marac: 'MARAC', local_panel: 'local panel' };
+
+/** How a panel without a title is named to people. */
 export function panelKindName(value: string): string {
-  return value.replace('_', ' ');
+  return panelKindNames[value as PanelKindValue] ?? value.replace('_', ' ');
 }
 
 export function panelRef(id: number): string {
