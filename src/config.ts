@@ -79,6 +79,8 @@ export const configSchema = z.object({
     emptyAsUndefined,
     textList
       .pipe(z.array(z.string().regex(/^((slack:)?[A-Z0-9]{6,}|teams:[0-9a-f-]{36})$/i, 'must list Slack user ids (U0123ABC or slack:U0123ABC) or teams:<AAD object id>')))
+      // Teams sends AAD object ids in lower case: a chair's id pasted in capitals must still match.
+      .transform((ids) => ids.map((id) => (/^teams:/i.test(id) ? id.toLowerCase() : id)))
       .default([]),
   ),
   DMM_REMIND_DAYS_BEFORE: z.preprocess(

@@ -28,6 +28,15 @@ describe('parseConfig', () => {
     }
   });
 
+  it('takes Slack and Teams chairs; a Teams AAD object id in capitals is read in lower case, as Teams sends it', () => {
+    expect(parseConfig({ DMM_CHAIRS: 'U0TESTCHAIR, slack:U0TESTCHAIR2, TEAMS:C0C0C0C0-0000-4000-8000-00000000000A' }).DMM_CHAIRS).toEqual([
+      'U0TESTCHAIR',
+      'slack:U0TESTCHAIR2',
+      'teams:c0c0c0c0-0000-4000-8000-00000000000a',
+    ]);
+    expect(() => parseConfig({ DMM_CHAIRS: 'teams:not-an-object-id' })).toThrow(/DMM_CHAIRS/);
+  });
+
   it('refuses a MySQL URL', () => {
     expect(() => parseConfig({ DATABASE_URL: 'mysql://root@localhost/dmm' })).toThrow(ConfigError);
   });

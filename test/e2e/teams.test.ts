@@ -25,6 +25,7 @@ import {
   channelMessage,
   dialogFetch,
   dialogSubmit,
+  personalMessage,
   postActivity,
   type PostedActivityResponse,
   type TeamsActorOptions,
@@ -54,6 +55,22 @@ interface Person extends TeamsMention {
 }
 const owner: Person = { id: '29:test-owner', name: 'Test Owner', aad: ownerAad };
 const nobody: Person = { id: '29:test-nobody', name: 'Test Nobody', aad: nobodyAad };
+/** Not a member until a chair adds them with `member add @Test Newcomer`. */
+const newcomerAad = '0e0e0e0e-0000-4000-8000-00000000000e';
+const newcomer: Person = { id: '29:test-newcomer', name: 'Test Newcomer', aad: newcomerAad };
+/** The names Teams gives in `from.name`. The chair is known only by AAD id (DMM_CHAIRS) until they talk. */
+const fromNames: Record<string, string> = {
+  [chairAad]: 'Test Chair',
+  [ownerAad]: 'Test Owner (renamed in Teams)',
+  [newcomerAad]: 'Test Newcomer',
+  [colleagueAad]: 'Test Colleague',
+  [strangerAad]: 'Test Stranger',
+};
+/** The Bot Connector's roster: `GET …/members/{29:id}` answers these AAD ids and names. */
+const roster = {
+  aadObjectIds: { [owner.id]: ownerAad, [nobody.id]: nobodyAad, [newcomer.id]: newcomerAad },
+  members: { [owner.id]: { name: 'Test Owner' }, [nobody.id]: { name: 'Test Nobody' }, [newcomer.id]: { name: 'Test Newcomer' } },
+};
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 // Each `dmm` process starts through tsx and opens PGlite or PostgreSQL: 10–30 s apiece on a busy machine.
@@ -194,7 +211,7 @@ describe.each(databaseTargets)('dmm start on Teams ($name store)', (target) => {
     labels = await seed(seeded);
     // PGlite is one process's database: let go of the folder before the bot opens it.
     if (target.name === 'embedded') await seeded.close();
-    fake = await startFakeTeams({ clientId, clientSecret, aadObjectIds: { [owner.id]: ownerAad, [nobody.id]: nobodyAad } });
+    fake = await startFakeTeams({ clientId, clientSecret, ...roster });
     // The agenda's first post meets a 500, its retry a 429 with Retry-After: 2.
     fake.failNext('send', { status: 500 });
     fake.failNext('send', { status: 429, retryAfter: 2 });
@@ -213,7 +230,7 @@ describe.each(databaseTargets)('dmm start on Teams ($name store)', (target) => {
 
   const endpoint = () => `http://127.0.0.1:${bot.port}/api/messages`;
   const goodToken = () => fake.signToken({ audience: clientId, serviceUrl: fake.serviceUrl });
-  const as = (aad: string, extra: Partial<TeamsActorOptions> = {}): TeamsActorOptions => ({ fromAadId: aad, tenantId, serviceUrl: fake.serviceUrl, botId: clientId, ...extra });
+  const as = (aad: string, extra: Partial<TeamsActorOptions> = {}): TeamsActorOptions => ({ fromAadId: aad, fromName: fromNames[aad], tenantId, serviceUrl: fake.serviceUrl, botId: clientId, ...extra });
 
   /** Posts an activity signed with a good token, or with `token` (`null`: no Authorization header at all). */
   async function post(what: string, activity: unknown, token?: string | null): Promise<PostedActivityResponse> {
@@ -232,6 +249,27 @@ describe.each(databaseTargets)('dmm start on Teams ($name store)', (target) => {
   const inAgendaThread = (predicate: (a: FakeTeamsActivity) => boolean) => fake.waitFor(() => fake.activitiesIn(agendaThread()).find(predicate), 15_000);
   /** The bot's answer in a message's own thread. */
   const answerTo = (messageId: string) => fake.waitFor(() => fake.activitiesIn(`${channel};messageid=${messageId}`)[0], 15_000);
+  /** What the bot posted in a message's own thread (a reply there would mean it missed the agenda's). */
+  const inOwnThread = (messageId: string) => fake.activitiesIn(`${channel};messageid=${messageId}`);
+
+  /**
+   * Posts `@dmm …` and returns what the bot then posted in the day's agenda thread, where every answer
+   * to a command in the channel goes. The bot answers before Teams gets its HTTP response.
+   */
+  async function answersInAgendaThread(what: string, message: ReturnType<typeof say>, token?: string): Promise<FakeTeamsActivity[]> {
+    const before = fake.activitiesIn(agendaThread()).length;
+    const response = await post(what, message, token);
+    expect(response.status, what).toBe(200);
+    const answers = await fake.waitFor(() => (fake.activitiesIn(agendaThread()).length > before ? fake.activitiesIn(agendaThread()).slice(before) : undefined), 15_000);
+    for (const answer of answers) {
+      // Posted to the thread's conversation id, not as a reply quoting the command.
+      expect(answer.conversationId, what).toBe(agendaThread());
+      expect(bodyOf(answer).replyToId, what).toBeUndefined();
+      expect(JSON.stringify(answer.body), what).not.toContain('<quoted');
+    }
+    expect(inOwnThread(message.id), what).toEqual([]);
+    return answers;
+  }
 
   // ---- 1. the scheduled agenda ----
 
@@ -302,13 +340,11 @@ describe.each(databaseTargets)('dmm start on Teams ($name store)', (target) => {
     }
   }, testMs);
 
-  it('records it once when Teams delivers the same activity twice', async () => {
+  it('records it once when Teams delivers the same activity twice; says so in the agenda thread', async () => {
     const confirmations = () => fake.activitiesIn(agendaThread()).filter((a) => /^Action A-\d+ recorded\.$/.test(summaryOf(a))).length;
     const before = confirmations();
-    const again = await post('action add (redelivered)', firstMessage);
-    expect(again.status).toBe(200);
-    const answer = await answerTo(firstMessage.id);
-    expect(summaryOf(answer)).toBe(`That action was already recorded as A-${firstId}.`);
+    const answers = await answersInAgendaThread('action add (redelivered)', firstMessage);
+    expect(answers.map(summaryOf)).toEqual([`That action was already recorded as A-${firstId}.`]);
     await sleep(500);
     expect(confirmations()).toBe(before);
     const db = live();
@@ -386,7 +422,8 @@ describe.each(databaseTargets)('dmm start on Teams ($name store)', (target) => {
 
   // ---- 3. the Done button ----
 
-  it('"Done" closes the action, answers with the refreshed card, and updates the message for everyone (PUT)', async () => {
+  it('"Done" closes the action, answers with the refreshed card, updates the message for everyone (PUT), and tells the meeting in the agenda thread', async () => {
+    const threadBefore = fake.activitiesIn(agendaThread()).length;
     const response = await post('card done', cardAction('done', { id: `A-${firstId}` }, { ...as(chairAad), conversationId: firstConfirmation.conversationId, replyToId: firstConfirmation.id }));
     expect(response.status).toBe(200);
     const answer = response.json as { statusCode: number; type: string; value: Card };
@@ -405,6 +442,16 @@ describe.each(databaseTargets)('dmm start on Teams ($name store)', (target) => {
     const stored = fake.activities.find((a) => a.id === firstConfirmation.id)!;
     expect(stored.edits).toBe(1);
     expect(JSON.stringify(stored.body)).toContain('· done');
+
+    // As the typed command's answer (and Slack's "Done" button): one confirmation in the day's agenda thread.
+    const told = fake.activitiesIn(agendaThread()).slice(threadBefore);
+    expect(told.map(summaryOf)).toEqual([`A-${firstId} is done.`]);
+    expect(told[0]!.conversationId).toBe(agendaThread());
+    expect(bodyOf(told[0]!).replyToId).toBeUndefined();
+    const toldCard = cardIn(bodyOf(told[0]!));
+    expect(JSON.stringify(toldCard)).toContain(`**A-${firstId}**`);
+    expect(JSON.stringify(toldCard)).toContain('· done');
+    expect(executeActions(toldCard)).toEqual([]);
 
     const db = live();
     if (db) {
@@ -426,6 +473,7 @@ describe.each(databaseTargets)('dmm start on Teams ($name store)', (target) => {
     expect(fake.updates.filter((u) => u.activityId === confirmation.id)).toEqual([]);
 
     // Action.Execute merges the card's inputs into the action's data.
+    const threadBefore = fake.activitiesIn(agendaThread()).length;
     const saved = await post('card save-note', cardAction('save-note', { id: `A-${dialogId}`, note: 'TEST left a message, will try again' }, where));
     expect(saved.status).toBe(200);
     const answer = saved.json as { statusCode: number; type: string; value: Card };
@@ -433,11 +481,93 @@ describe.each(databaseTargets)('dmm start on Teams ($name store)', (target) => {
     expect(executeActions(answer.value).map((e) => e.verb)).toEqual(['done', 'update']);
     const update = await fake.waitFor(() => fake.updates.find((u) => u.activityId === confirmation.id), 10_000);
     expect((update.body as Body).attachments?.[0]?.content).toEqual(answer.value);
+    // The meeting hears of the note in the agenda thread, as it would of "action update".
+    expect(fake.activitiesIn(agendaThread()).slice(threadBefore).map(summaryOf)).toEqual([`Noted on A-${dialogId}.`]);
     const db = live();
     if (db) {
       expect(await db.prisma.actionUpdate.findFirst({ where: { actionId: dialogId, kind: 'update' } })).toMatchObject({ note: 'TEST left a message, will try again', author: `teams:${chairAad}` });
       expect((await db.prisma.action.findUniqueOrThrow({ where: { id: dialogId } })).status).toBe('open');
     }
+  }, testMs);
+
+  // ---- people: names, members, and who may press which button ----
+
+  it('names a chair known only by AAD id (DMM_CHAIRS) as Teams does once they talk; member list shows it; member add takes the roster name', async () => {
+    const [list] = await answersInAgendaThread('member list', say('member list'));
+    const listed = bodyOf(list!);
+    expect(listed.textFormat).toBe('plain');
+    expect(listed.text).toContain('Test Chair (police, chair)');
+    expect(listed.text).toContain('Test Owner (idva)');
+    expect(listed.text).not.toContain(chairAad);
+
+    const [added] = await answersInAgendaThread('member add', say(`member add <at>${newcomer.name}</at> probation`, [newcomer]));
+    expect(bodyOf(added!).text).toBe('Test Newcomer is now a member (probation).');
+    const [again] = await answersInAgendaThread('member list (again)', say('member list'));
+    expect(bodyOf(again!).text).toContain('Test Newcomer (probation)');
+    expect(bodyOf(again!).text).not.toContain(newcomerAad);
+  }, testMs);
+
+  let ownersId: number;
+
+  it("holds the card's buttons to the commands' rules: another member may neither Update nor close an action, its owner may", async () => {
+    const [created] = await answersInAgendaThread('action add (for the owner)', say(`action add TEST-INC-2 <at>${owner.name}</at> +5d TEST the owner closes this`, [owner]));
+    ownersId = Number(/^Action A-(\d+) recorded\.$/.exec(summaryOf(created!))![1]);
+    const where = (aad: string) => ({ ...as(aad), conversationId: created!.conversationId, replyToId: created!.id });
+    const updatesBefore = fake.updates.length;
+    const sendsBefore = fake.callsOf('send').length;
+    const refusal = `A-${ownersId} belongs to someone else: only its owner or a chair can change it.`;
+    const message = (value: unknown) => ({ statusCode: 200, type: 'application/vnd.microsoft.activity.message', value });
+
+    // A member who is not its owner (nor a chair): refused, in the clicker's card only.
+    expect((await post('member: update another\'s', cardAction('update', { id: `A-${ownersId}` }, where(newcomerAad)))).json).toEqual(message(refusal));
+    expect((await post('member: done another\'s', cardAction('done', { id: `A-${ownersId}` }, where(newcomerAad)))).json).toEqual(message(expect.stringContaining(refusal)));
+    const note = cardAction('save-note', { id: `A-${ownersId}`, note: 'TEST not mine to note' }, where(newcomerAad));
+    expect((await post('member: note on another\'s', note)).json).toEqual(message(expect.stringContaining(refusal)));
+    expect(fake.updates).toHaveLength(updatesBefore);
+    expect(fake.callsOf('send')).toHaveLength(sendsBefore);
+
+    // Its owner may: "Update" asks for the note; "Done" closes it for everyone and tells the meeting.
+    const asked = await post('owner: update', cardAction('update', { id: `A-${ownersId}` }, where(ownerAad)));
+    expect(walk((asked.json as { value: Card }).value.body).find((e) => e.type === 'Input.Text')).toMatchObject({ id: 'note', isRequired: true });
+    const threadBefore = fake.activitiesIn(agendaThread()).length;
+    const done = await post('owner: done', cardAction('done', { id: `A-${ownersId}` }, where(ownerAad)));
+    expect(done.json).toMatchObject({ statusCode: 200, type: cardType });
+    expect(JSON.stringify((done.json as { value: Card }).value)).toContain('· done');
+    await fake.waitFor(() => fake.updates.find((u) => u.activityId === created!.id), 10_000);
+    expect(fake.activitiesIn(agendaThread()).slice(threadBefore).map(summaryOf)).toEqual([`A-${ownersId} is done.`]);
+
+    const db = live();
+    if (db) {
+      expect(await db.prisma.actionUpdate.findMany({ where: { actionId: ownersId }, orderBy: { id: 'asc' }, select: { kind: true, author: true } })).toEqual([
+        { kind: 'created', author: `teams:${chairAad}` },
+        { kind: 'done', author: `teams:${ownerAad}` },
+      ]);
+      expect(await db.prisma.auditEvent.findFirst({ where: { action: 'refused', actor: `teams:${newcomerAad}` } })).toMatchObject({ channel: meetingKey, reason: `not the owner: update A-${ownersId}` });
+    }
+  }, testMs);
+
+  it('keeps a failed send inside the handler: Teams gets 200, the action is recorded once, and the answer does not say nothing changed', async () => {
+    fake.failNext('send', { status: 500 });
+    const message = say(`action add TEST-INC-2 <at>${owner.name}</at> +4d TEST answer lost`, [owner]);
+    const answers = await answersInAgendaThread('action add (answer lost)', message);
+    expect(answers).toHaveLength(1);
+    const said = bodyOf(answers[0]!);
+    expect(said.textFormat).toBe('plain');
+    expect(said.text).toMatch(/^Teams did not take dmm-bot's answer, but your request was carried out\./);
+    expect(said.text).not.toMatch(/[Nn]othing was changed/);
+    expect(fake.callsOf('send').slice(-2).map((c) => [c.conversationId, c.status])).toEqual([
+      [agendaThread(), 500],
+      [agendaThread(), 201],
+    ]);
+    // Logged as a warning, with no words of the command in it.
+    const logged = await fake.waitFor(() => bot.stderr().split('\n').find((line) => line.includes('teams reply failed')), 10_000);
+    expect(logged).toMatch(/"level":40/);
+    expect(logged).not.toContain('TEST answer lost');
+    // Delivered again by Teams, it is recognised: still one action.
+    const [again] = await answersInAgendaThread('action add (answer lost, redelivered)', message);
+    expect(summaryOf(again!)).toMatch(/^That action was already recorded as A-\d+\.$/);
+    const db = live();
+    if (db) expect(await db.prisma.action.count({ where: { text: 'TEST answer lost' } })).toBe(1);
   }, testMs);
 
   // ---- 5. refused requests ----
@@ -472,9 +602,8 @@ describe.each(databaseTargets)('dmm start on Teams ($name store)', (target) => {
 
   it('accepts a token that expired a minute ago (inside the 5-minute clock skew)', async () => {
     const message = say('help');
-    const response = await post('help (token expired 1 minute ago)', message, fake.signToken({ audience: clientId, serviceUrl: fake.serviceUrl, expiresInSeconds: -60 }));
-    expect(response.status).toBe(200);
-    expect(bodyOf(await answerTo(message.id)).text).toMatch(/action add/);
+    const [answer] = await answersInAgendaThread('help (token expired 1 minute ago)', message, fake.signToken({ audience: clientId, serviceUrl: fake.serviceUrl, expiresInSeconds: -60 }));
+    expect(bodyOf(answer!).text).toMatch(/action add/);
   }, testMs);
 
   it('refuses an activity from another tenant, correctly signed: a clear answer, nothing changed, the refusal audited', async () => {
@@ -489,8 +618,18 @@ describe.each(databaseTargets)('dmm start on Teams ($name store)', (target) => {
 
     const dialog = await post('other tenant: dialog', dialogFetch({ dmm: 'add-action', kind: 'incident', subject: 'TEST-INC-2', msteams: { type: 'task/fetch' } }, { ...stranger, conversationId: agendaThread() }));
     expect(dialog.json).toEqual({ task: { type: 'message', value: 'dmm-bot is not set up for your organisation.' } });
+    const submit = await post(
+      'other tenant: dialog submit',
+      dialogSubmit({ dmm: 'add-action-submit', subject: 'TEST-INC-2', owner: ownerAad, due: '2026-03-09', text: 'TEST other tenant' }, { ...stranger, conversationId: agendaThread() }),
+    );
+    expect(submit.json).toEqual({ task: { type: 'message', value: 'dmm-bot is not set up for your organisation.' } });
     const click = await post('other tenant: click', cardAction('done', { id: `A-${dialogId}` }, { ...stranger, conversationId: agendaThread(), replyToId: agendaId }));
     expect(click.json).toMatchObject({ statusCode: 200, value: 'dmm-bot is not set up for your organisation.' });
+    // Installing the app from another tenant: Teams shows no answer, but nothing is kept and it is audited.
+    const sendsBefore = fake.callsOf('send').length;
+    const install = { ...personalMessage({ ...stranger, text: '' }), type: 'installationUpdate', action: 'add' };
+    expect((await post('other tenant: install', install)).status).toBe(200);
+    expect(fake.callsOf('send')).toHaveLength(sendsBefore);
     // Refused before the mention was even looked up.
     expect(fake.callsOf('members')).toHaveLength(membersBefore);
     expect(fake.updates).toHaveLength(updatesBefore);
@@ -498,27 +637,56 @@ describe.each(databaseTargets)('dmm start on Teams ($name store)', (target) => {
     if (db) {
       expect(await db.prisma.action.count({ where: { text: 'TEST other tenant' } })).toBe(0);
       expect((await db.prisma.action.findUniqueOrThrow({ where: { id: dialogId } })).status).toBe('open');
-      const refusals = await db.prisma.auditEvent.findMany({ where: { action: 'refused', actor: `teams:${strangerAad}` } });
-      expect(refusals.length).toBeGreaterThanOrEqual(1);
-      expect(refusals[0]).toMatchObject({ channel: meetingKey, reason: `another tenant: ${otherTenantId}` });
+      const refusals = await db.prisma.auditEvent.findMany({ where: { action: 'refused', actor: `teams:${strangerAad}` }, orderBy: { id: 'asc' } });
+      expect(refusals.map((r) => r.reason)).toEqual(Array(5).fill(`another tenant: ${otherTenantId}`));
+      expect(refusals[0]).toMatchObject({ channel: meetingKey });
+      expect(await db.prisma.member.count({ where: { teamsUserId: strangerAad } })).toBe(0);
     }
   }, testMs);
 
   it("refuses a colleague in the channel who is not a member: a polite answer, no change, the refusal audited", async () => {
     const colleague = as(colleagueAad);
     const message = say(`action add TEST-INC-2 <at>${owner.name}</at> friday TEST from a non-member`, [owner], colleague);
-    expect((await post('non-member: action add', message)).status).toBe(200);
-    expect(bodyOf(await answerTo(message.id)).text).toMatch(/^Sorry, only members of this meeting can use dmm-bot/);
+    const [answer] = await answersInAgendaThread('non-member: action add', message);
+    expect(bodyOf(answer!)).toMatchObject({ textFormat: 'plain', text: expect.stringMatching(/^Sorry, only members of this meeting can use dmm-bot/) });
+    const updatesBefore = fake.updates.length;
     const click = await post('non-member: click', cardAction('done', { id: `A-${dialogId}` }, { ...colleague, conversationId: agendaThread(), replyToId: agendaId }));
     expect(click.json).toMatchObject({ statusCode: 200, type: 'application/vnd.microsoft.activity.message', value: expect.stringMatching(/^Sorry, only members/) });
+    // "Update" only asks for a note, but a non-member is not asked: the same refusal, audited.
+    const update = await post('non-member: update', cardAction('update', { id: `A-${dialogId}` }, { ...colleague, conversationId: agendaThread(), replyToId: agendaId }));
+    expect(update.json).toEqual({ statusCode: 200, type: 'application/vnd.microsoft.activity.message', value: "Sorry, only members of this meeting can use dmm-bot. Ask the meeting's chair to add you." });
+    expect(fake.updates).toHaveLength(updatesBefore);
     const dialog = await post('non-member: dialog', dialogFetch({ dmm: 'add-action', kind: 'incident', subject: 'TEST-INC-2', msteams: { type: 'task/fetch' } }, { ...colleague, conversationId: agendaThread() }));
     expect(dialog.json).toMatchObject({ task: { type: 'message', value: expect.stringMatching(/^Sorry, only members/) } });
     const db = live();
     if (db) {
       expect(await db.prisma.action.count({ where: { text: 'TEST from a non-member' } })).toBe(0);
       expect((await db.prisma.action.findUniqueOrThrow({ where: { id: dialogId } })).status).toBe('open');
-      expect(await db.prisma.auditEvent.count({ where: { action: 'refused', actor: `teams:${colleagueAad}`, reason: { startsWith: 'not a member' } } })).toBe(3);
+      expect(await db.prisma.auditEvent.count({ where: { action: 'refused', actor: `teams:${colleagueAad}`, reason: { startsWith: 'not a member' } } })).toBe(4);
+      expect(await db.prisma.member.count({ where: { teamsUserId: colleagueAad } })).toBe(0);
     }
+  }, testMs);
+
+  it('refuses a button, or an activity, that is not what dmm-bot or Teams sends, saying so and changing nothing', async () => {
+    const updatesBefore = fake.updates.length;
+    const sendsBefore = fake.callsOf('send').length;
+    const where = { ...as(chairAad), conversationId: agendaThread(), replyToId: agendaId };
+    const unknownButton = { statusCode: 200, type: 'application/vnd.microsoft.activity.message', value: 'That button is not one dmm-bot knows. Nothing was changed.' };
+    for (const [what, verb, data] of [
+      ['an id that is not an action id', 'done', { id: `A-${dialogId}; TEST` }],
+      ['an id that is a number', 'done', { id: dialogId }],
+      ['no id', 'done', {}],
+      ['a verb dmm-bot has not', 'cancel', { id: `A-${dialogId}` }],
+    ] as const) {
+      expect((await post(`bad button: ${what}`, cardAction(verb, data, where))).json, what).toEqual(unknownButton);
+    }
+    // No sender: Teams never sends that; it is not read further.
+    const { from: _from, ...noSender } = dialogFetch({ dmm: 'add-action', kind: 'incident', subject: 'TEST-INC-1' }, { ...as(chairAad), conversationId: agendaThread() });
+    expect((await post('no sender', noSender)).json).toEqual({ task: { type: 'message', value: 'dmm-bot could not read that request. Nothing was changed.' } });
+    expect(fake.updates).toHaveLength(updatesBefore);
+    expect(fake.callsOf('send')).toHaveLength(sendsBefore);
+    const db = live();
+    if (db) expect((await db.prisma.action.findUniqueOrThrow({ where: { id: dialogId } })).status).toBe('open');
   }, testMs);
 
   // ---- 7. mistakes, and markup ----
@@ -539,21 +707,17 @@ describe.each(databaseTargets)('dmm start on Teams ($name store)', (target) => {
   let closedTwiceId: number;
 
   async function mistake(name: string, words: string, mentions: Person[], what: RegExp, command: string): Promise<void> {
-    const sendsToAgendaThread = () => fake.activitiesIn(agendaThread()).length;
-    const before = sendsToAgendaThread();
-    const message = say(words, mentions);
-    const response = await post(`mistake: ${name}`, message);
-    expect(response.status, name).toBe(200);
-    const answer = bodyOf(await answerTo(message.id));
+    const answers = await answersInAgendaThread(`mistake: ${name}`, say(words, mentions));
+    expect(answers, name).toHaveLength(1);
+    const answer = bodyOf(answers[0]!);
     expect(answer.textFormat, name).toBe('plain');
     expect(answer.attachments, name).toBeUndefined();
     expect(mentionEntities(answer), name).toEqual([]);
     expect(answer.text, name).toMatch(what);
     answered.push({ name, command, text: answer.text! });
-    expect(sendsToAgendaThread(), name).toBe(before);
   }
 
-  it('answers every mistake in the thread it came from, saying what was wrong, and records nothing', async () => {
+  it('answers every mistake in the day\'s agenda thread (not the command\'s own), saying what was wrong, and records nothing', async () => {
     const db = live();
     const actionsBefore = db ? await db.prisma.action.count() : 0;
     for (const m of mistakes) {
@@ -604,8 +768,8 @@ describe.each(databaseTargets)('dmm start on Teams ($name store)', (target) => {
     expect(fake.callsOf('members').slice(membersBefore).map((c) => c.activityId)).toEqual([owner.id]);
 
     const unknown = say(`<b>x</b> <at>Someone</at> hello`);
-    await post('unknown command (markup)', unknown);
-    const answer = bodyOf(await answerTo(unknown.id));
+    const [reply] = await answersInAgendaThread('unknown command (markup)', unknown);
+    const answer = bodyOf(reply!);
     expect(answer.textFormat).toBe('plain');
     expect(mentionEntities(answer)).toEqual([]);
     expect(answer.text).toContain('"<b>x</b>"');
@@ -645,6 +809,8 @@ describe.each(databaseTargets)('dmm start on Teams ($name store)', (target) => {
       expect(actions.map((a) => [a.id, a.text, a.status])).toEqual([
         [firstId, 'Review the safety plan', 'done'],
         [dialogId, 'TEST check school attendance', 'open'],
+        [ownersId, 'TEST the owner closes this', 'done'],
+        [expect.any(Number), 'TEST answer lost', 'open'],
         [closedTwiceId, 'TEST close me twice', 'done'],
         [markupId, markupText, 'open'],
       ]);
@@ -652,8 +818,24 @@ describe.each(databaseTargets)('dmm start on Teams ($name store)', (target) => {
       expect(actions[1]!.idempotencyKey).toBe(`teams:dialog:${dialogSubmitId}`);
       expect(await db.prisma.actionUpdate.count({ where: { actionId: firstId, kind: 'done' } })).toBe(1);
       expect(await db.prisma.actionUpdate.count({ where: { actionId: closedTwiceId, kind: 'done' } })).toBe(1);
-      expect(await db.prisma.auditEvent.findFirst({ where: { action: 'refused', actor: `teams:${strangerAad}` } })).toMatchObject({ reason: `another tenant: ${otherTenantId}` });
-      expect(await db.prisma.auditEvent.count({ where: { action: 'refused', actor: `teams:${colleagueAad}`, reason: { startsWith: 'not a member' } } })).toBe(3);
+      // The message, the dialog (opened and submitted), the click and the installation from another tenant.
+      expect(await db.prisma.auditEvent.count({ where: { action: 'refused', actor: `teams:${strangerAad}`, reason: `another tenant: ${otherTenantId}` } })).toBe(5);
+      expect(await db.prisma.auditEvent.count({ where: { action: 'refused', actor: `teams:${colleagueAad}`, reason: { startsWith: 'not a member' } } })).toBe(4);
+      expect(await db.prisma.auditEvent.count({ where: { action: 'refused', actor: `teams:${newcomerAad}`, reason: `not the owner: update A-${ownersId}` } })).toBe(1);
+      expect(await db.prisma.actionUpdate.findMany({ where: { actionId: ownersId }, orderBy: { id: 'asc' }, select: { kind: true, author: true } })).toEqual([
+        { kind: 'created', author: `teams:${chairAad}` },
+        { kind: 'done', author: `teams:${ownerAad}` },
+      ]);
+      // The chair got the name Teams gives; a name already known was kept; the newcomer got the roster's.
+      const people = await db.prisma.member.findMany({ orderBy: { id: 'asc' }, select: { teamsUserId: true, displayName: true, agency: true, role: true } });
+      expect(people).toEqual(
+        expect.arrayContaining([
+          { teamsUserId: chairAad, displayName: 'Test Chair', agency: 'police', role: 'chair' },
+          { teamsUserId: ownerAad, displayName: 'Test Owner', agency: 'idva', role: 'member' },
+          { teamsUserId: newcomerAad, displayName: 'Test Newcomer', agency: 'probation', role: 'member' },
+        ]),
+      );
+      expect(people).toHaveLength(3);
       expect(await db.prisma.actionUpdate.findFirst({ where: { actionId: dialogId, kind: 'update' } })).toMatchObject({ note: 'TEST left a message, will try again', author: `teams:${chairAad}` });
 
       const runs = await db.prisma.agendaRun.findMany();
@@ -673,6 +855,108 @@ describe.each(databaseTargets)('dmm start on Teams ($name store)', (target) => {
       }
       const chain = await verifyAuditChain(db.prisma);
       expect(chain).toMatchObject({ ok: true });
+    } finally {
+      if (target.name === 'embedded') await db.close();
+    }
+  }, testMs);
+});
+
+// ---- 1c. before the day's agenda, and personal chats ----
+
+/** Monday 2 March 2026, 07:00 GMT: two hours before the day's agenda is due. */
+const beforeAgenda = '2026-03-02T07:00:00Z';
+
+describe.each(databaseTargets)("dmm start on Teams before the day's agenda ($name store)", (target) => {
+  let fake: FakeTeams;
+  let seeded: TestDatabase;
+  let bot: DmmServer;
+  let ownersActionId: number;
+
+  beforeAll(async () => {
+    seeded = await target.create();
+    await seed(seeded);
+    const ownerRow = await seeded.prisma.member.findFirstOrThrow({ where: { teamsUserId: ownerAad } });
+    const action = await seeded.prisma.action.create({ data: { meetingKey, text: 'TEST closed from a personal chat', ownerId: ownerRow.id, agency: 'idva', dueOn: dateOf('2026-03-06'), createdBy: 'test' } });
+    ownersActionId = action.id;
+    if (target.name === 'embedded') await seeded.close();
+    fake = await startFakeTeams({ clientId, clientSecret, ...roster });
+    bot = await startDmm(teamsEnv(seeded.env, fake, beforeAgenda), { timeoutMs: startMs });
+  }, startMs + 30_000);
+
+  afterAll(async () => {
+    await stopAllDmm();
+    await fake?.close();
+    if (target.name === 'embedded') {
+      if (seeded?.env.DMM_DATA_DIR) await rm(seeded.env.DMM_DATA_DIR, { recursive: true, force: true });
+    } else await seeded?.destroy();
+  });
+
+  const as = (aad: string): TeamsActorOptions => ({ fromAadId: aad, fromName: fromNames[aad], tenantId, serviceUrl: fake.serviceUrl, botId: clientId });
+  const post = (activity: unknown) => postActivity(`http://127.0.0.1:${bot.port}/api/messages`, activity, fake.signToken({ audience: clientId, serviceUrl: fake.serviceUrl }));
+  /** The personal chat Teams gives the bot with a person (the builders' default id). */
+  const chatWith = (aad: string) => `a:1:1-29:${aad}`;
+  const topLevel = () => fake.activitiesIn(channel).filter((a) => a.threadId === undefined);
+
+  it('answers a chair named only by AAD id (DMM_CHAIRS) in their personal chat, and lists them by the name Teams gives', async () => {
+    const response = await post(personalMessage({ ...as(chairAad), text: 'member list' }));
+    expect(response.status).toBe(200);
+    const answers = fake.activitiesIn(chatWith(chairAad));
+    expect(answers).toHaveLength(1);
+    const answer = bodyOf(answers[0]!);
+    expect(answer.textFormat).toBe('plain');
+    expect(answer.text).toContain('Test Chair (police, chair)');
+    expect(answer.text).toContain('Test Owner (idva)');
+    expect(answer.text).not.toContain(chairAad);
+    // A private answer stays in the personal chat.
+    expect(fake.activitiesIn(channel)).toEqual([]);
+  }, testMs);
+
+  it('answers commands in the channel in their own thread while there is no agenda thread yet, posted there and not as a quote', async () => {
+    const help = channelMessage({ ...as(chairAad), conversationId: channel, text: 'help' });
+    expect((await post(help)).status).toBe(200);
+    const add = channelMessage({ ...as(chairAad), conversationId: channel, text: `action add TEST-INC-1 <at>${owner.name}</at> friday TEST before the agenda`, mentions: [owner] });
+    expect((await post(add)).status).toBe(200);
+    const [helpAnswer] = fake.activitiesIn(`${channel};messageid=${help.id}`);
+    const [confirmation] = fake.activitiesIn(`${channel};messageid=${add.id}`);
+    expect(bodyOf(helpAnswer!).text).toMatch(/action add/);
+    expect(summaryOf(confirmation!)).toMatch(/^Action A-\d+ recorded\.$/);
+    for (const answer of [helpAnswer!, confirmation!]) {
+      expect(bodyOf(answer).replyToId).toBeUndefined();
+      expect(JSON.stringify(answer.body)).not.toContain('<quoted');
+    }
+    expect(fake.callsOf('send').filter((c) => c.conversationId === `${channel};messageid=${add.id}`).map((c) => c.path)).toEqual([`/v3/conversations/${channel};messageid=${add.id}/activities`]);
+    expect(topLevel()).toEqual([]);
+  }, testMs);
+
+  it('tells the meeting of a change made in a personal chat (in the channel, as there is no agenda thread yet), and answers in the chat', async () => {
+    const response = await post(personalMessage({ ...as(ownerAad), text: `action done A-${ownersActionId}` }));
+    expect(response.status).toBe(200);
+    expect(fake.activitiesIn(chatWith(ownerAad)).map(summaryOf)).toEqual([`A-${ownersActionId} is done.`]);
+    const told = topLevel();
+    expect(told.map(summaryOf)).toEqual([`A-${ownersActionId} is done.`]);
+    expect(JSON.stringify(cardIn(bodyOf(told[0]!)))).toContain('TEST closed from a personal chat');
+    // A private answer from a personal chat does not reach the channel.
+    await post(personalMessage({ ...as(ownerAad), text: 'action list mine' }));
+    expect(fake.activitiesIn(chatWith(ownerAad))).toHaveLength(2);
+    expect(topLevel()).toHaveLength(1);
+  }, testMs);
+
+  it('leaves the store as said: the chair named, the owner\'s known name kept, the action closed by its owner', async () => {
+    expect(await bot.stop()).toBe(0);
+    expect(bot.stderr()).not.toMatch(/"level":(50|60)/);
+    const db = target.name === 'embedded' ? await openDatabase({ DMM_DATA_DIR: seeded.env.DMM_DATA_DIR! }) : seeded;
+    try {
+      const people = await db.prisma.member.findMany({ orderBy: { id: 'asc' }, select: { teamsUserId: true, displayName: true, teamsChatId: true } });
+      expect(people).toEqual(
+        expect.arrayContaining([
+          { teamsUserId: chairAad, displayName: 'Test Chair', teamsChatId: chatWith(chairAad) },
+          { teamsUserId: ownerAad, displayName: 'Test Owner', teamsChatId: chatWith(ownerAad) },
+        ]),
+      );
+      expect(await db.prisma.action.findUniqueOrThrow({ where: { id: ownersActionId } })).toMatchObject({ status: 'done' });
+      expect(await db.prisma.actionUpdate.count({ where: { actionId: ownersActionId, kind: 'done', author: `teams:${ownerAad}` } })).toBe(1);
+      expect(await db.prisma.agendaRun.count()).toBe(0);
+      expect(await verifyAuditChain(db.prisma)).toMatchObject({ ok: true });
     } finally {
       if (target.name === 'embedded') await db.close();
     }
@@ -719,15 +1003,20 @@ describe.runIf(Boolean(process.env.TEST_DATABASE_URL))('two dmm processes on Tea
 
 /** Tuesday 3 March 2026, 10:00 GMT: 5 working days before the panel on Tuesday 10 March. */
 const T = '2026-03-03T10:00:00Z';
-const ownerAads = ['0a0a0a0a-0000-4000-8000-0000000000a1', '0a0a0a0a-0000-4000-8000-0000000000a2', '0a0a0a0a-0000-4000-8000-0000000000a3'];
-/** The second owner has not installed the app: Teams refuses a personal chat with them. */
-const notInstalledAad = ownerAads[1]!;
+const ownerAads = ['0a0a0a0a-0000-4000-8000-0000000000a1', '0a0a0a0a-0000-4000-8000-0000000000a2', '0a0a0a0a-0000-4000-8000-0000000000a3', '0a0a0a0a-0000-4000-8000-0000000000a4'];
+/** The second and fourth owners have not installed the app: Teams refuses a personal chat with them. */
+const notInstalledAads = [ownerAads[1]!, ownerAads[3]!];
+/** Each owner's actions' texts (the fourth has two, so a fallback message holds more than one). */
+const reminderTexts = [['TEST reminder action 1'], ['TEST reminder action 2'], ['TEST reminder action 3'], ['TEST reminder action 4a', 'TEST reminder action 4b']];
+const allReminderTexts = reminderTexts.flat();
 
 async function seedReminders(db: Database): Promise<void> {
   await db.prisma.member.create({ data: { teamsUserId: chairAad, displayName: 'Test Chair', agency: 'police', role: 'chair' } });
   for (const [i, aad] of ownerAads.entries()) {
     const member = await db.prisma.member.create({ data: { teamsUserId: aad, displayName: `Test Owner ${i + 1}`, agency: 'idva' } });
-    await db.prisma.action.create({ data: { meetingKey, text: `TEST reminder action ${i + 1}`, ownerId: member.id, agency: 'idva', dueOn: dateOf('2026-03-10'), createdBy: 'test' } });
+    for (const text of reminderTexts[i]!) {
+      await db.prisma.action.create({ data: { meetingKey, text, ownerId: member.id, agency: 'idva', dueOn: dateOf('2026-03-10'), createdBy: 'test' } });
+    }
   }
   await db.prisma.panel.create({ data: { meetingKey, kind: 'marac', title: 'Test MARAC', startsAt: new Date('2026-03-10T10:00:00Z'), createdBy: 'test' } });
 }
@@ -751,52 +1040,79 @@ describe.each(databaseTargets)('dmm reminders run on Teams ($name store)', (targ
     fake = undefined;
   });
 
-  it('opens a personal chat with each owner and sends one reminder each; an owner without the app is mentioned in the channel, and the chairs are told', async () => {
+  it('opens a personal chat with each owner and sends one reminder each; each owner without the app is mentioned in the channel in a message of their own, and the chairs are told of each', async () => {
     db = await target.create();
     await seedReminders(db);
     if (target.name === 'embedded') await db.close();
-    fake = await startFakeTeams({ clientId, clientSecret, notInstalledFor: [notInstalledAad] });
+    fake = await startFakeTeams({ clientId, clientSecret, notInstalledFor: notInstalledAads });
     const env = teamsEnv(db.env, fake);
 
     const first = await runDmm(['reminders', 'run', '--now', T], env, 150_000);
     expect(first.code, `${first.stdout}\n${first.stderr}`).toBe(0);
-    // 3 planned; 4 sent: the 3 reminders and the chair's notice of the one that went to the channel.
-    expect(reminderCounts(first)).toEqual([3, 3, 4, 0, 0]);
+    // 4 planned (one per owner for the panel); 6 sent: the 4 reminders and the chair's notice of each of
+    // the 2 that went to the channel.
+    expect(reminderCounts(first)).toEqual([4, 4, 6, 0, 0]);
 
     // Personal chats: created with POST /v3/conversations (in our tenant) for each reachable owner and the chair.
     const creates = fake.callsOf('create');
     expect(creates.map((c) => [c.path, c.method])).toEqual(creates.map(() => ['/v3/conversations', 'POST']));
-    expect(creates.filter((c) => c.status === 403).map((c) => [(c.body as { members: Array<{ id: string }> }).members[0]!.id, c.errorCode])).toEqual([[notInstalledAad, 'BotNotInConversationRoster']]);
+    const refusedCreates = creates.filter((c) => c.status === 403).map((c) => [(c.body as { members: Array<{ id: string }> }).members[0]!.id, c.errorCode]);
+    expect(refusedCreates.sort()).toEqual(notInstalledAads.map((aad) => [aad, 'BotNotInConversationRoster']).sort());
     const created = fake.conversations.map((c) => c.id).sort();
     expect(created).toEqual([`a:1:1-${chairAad}`, `a:1:1-${ownerAads[0]}`, `a:1:1-${ownerAads[2]}`].sort());
     for (const c of fake.conversations) expect(c.body).toMatchObject({ tenantId, channelData: { tenant: { id: tenantId } } });
 
     for (const [i, aad] of ownerAads.entries()) {
-      if (aad === notInstalledAad) continue;
+      if (notInstalledAads.includes(aad)) continue;
       const messages = fake.activitiesIn(`a:1:1-${aad}`);
       expect(messages, `owner ${i + 1}`).toHaveLength(1);
       const body = bodyOf(messages[0]!);
       expect(body.summary).toMatch(/^Before Test MARAC \(P-\d+\) on Tue 10 Mar 10:00: please report progress on your open action\.$/);
       const json = JSON.stringify(cardIn(body));
-      expect(json).toContain(`TEST reminder action ${i + 1}`);
+      for (const text of allReminderTexts) expect(json.includes(text), `owner ${i + 1}: ${text}`).toBe(reminderTexts[i]!.includes(text));
       expect(executeActions(cardIn(body)).map((e) => e.verb)).toEqual(['done', 'update']);
       expect(mentionEntities(body)).toEqual([]);
     }
 
-    // The owner without the app: in the meeting channel, with an @mention entity naming them.
+    // Each owner without the app: one top-level post in the meeting channel, mentioning that owner
+    // (by AAD object id) and no one else, holding that owner's actions and no one else's.
     const inChannel = fake.activitiesIn(channel);
-    expect(inChannel).toHaveLength(1);
-    expect(inChannel[0]!.conversationId).toBe(channel);
-    const fallback = bodyOf(inChannel[0]!);
-    expect(fallback.text).toMatch(/^<at>Test Owner 2<\/at> a reminder for you/);
-    expect(mentionEntities(fallback)).toEqual([{ type: 'mention', text: '<at>Test Owner 2</at>', mentioned: { id: notInstalledAad, name: 'Test Owner 2' } }]);
-    expect(JSON.stringify(cardIn(fallback))).toContain('TEST reminder action 2');
+    expect(inChannel).toHaveLength(2);
+    for (const post of inChannel) {
+      expect(post.conversationId).toBe(channel);
+      expect(post.threadId).toBeUndefined();
+    }
+    for (const aad of notInstalledAads) {
+      const i = ownerAads.indexOf(aad);
+      const name = `Test Owner ${i + 1}`;
+      const mine = inChannel.filter((a) => mentionEntities(bodyOf(a)).some((m) => m.mentioned?.id === aad));
+      expect(mine, name).toHaveLength(1);
+      const fallback = bodyOf(mine[0]!);
+      expect(fallback.text).toMatch(new RegExp(`^<at>${name}</at> this is for you: dmm-bot could not message you privately`));
+      expect(mentionEntities(fallback)).toEqual([{ type: 'mention', text: `<at>${name}</at>`, mentioned: { id: aad, name } }]);
+      const json = JSON.stringify(cardIn(fallback));
+      for (const text of allReminderTexts) expect(json.includes(text), `${name}: ${text}`).toBe(reminderTexts[i]!.includes(text));
+      // "Done" and "Update" for each of them.
+      expect(executeActions(cardIn(fallback))).toHaveLength(2 * reminderTexts[i]!.length);
+      expect(fallback.summary).toMatch(reminderTexts[i]!.length === 1 ? /your open action\.$/ : /your 2 open actions\.$/);
+    }
 
-    // The chair hears that it went to the channel.
+    // The chair hears of each, in a notice of its own holding only that owner's actions.
     const toChair = fake.activitiesIn(`a:1:1-${chairAad}`);
-    expect(toChair).toHaveLength(1);
-    expect(summaryOf(toChair[0]!)).toMatch(/went to the meeting channel with a mention/);
-    expect(fake.activities).toHaveLength(4);
+    expect(toChair).toHaveLength(2);
+    for (const notice of toChair) {
+      expect(summaryOf(notice)).toMatch(/went to the meeting channel with a mention/);
+      expect(mentionEntities(bodyOf(notice))).toEqual([]);
+    }
+    for (const aad of notInstalledAads) {
+      const i = ownerAads.indexOf(aad);
+      const about = toChair.filter((n) => JSON.stringify(cardIn(bodyOf(n))).includes(reminderTexts[i]![0]!));
+      expect(about, `notice about owner ${i + 1}`).toHaveLength(1);
+      const json = JSON.stringify(cardIn(bodyOf(about[0]!)));
+      expect(json).toContain(`Test Owner ${i + 1}, idva`);
+      for (const text of allReminderTexts) expect(json.includes(text), `notice about owner ${i + 1}: ${text}`).toBe(reminderTexts[i]!.includes(text));
+    }
+    expect(fake.activities).toHaveLength(6);
 
     // One outgoing token for the whole run.
     expect(fake.tokenRequests).toHaveLength(1);
@@ -806,13 +1122,13 @@ describe.each(databaseTargets)('dmm reminders run on Teams ($name store)', (targ
     // Run again: nothing new to send.
     const second = await runDmm(['reminders', 'run', '--now', T], env, 150_000);
     expect(second.code, `${second.stdout}\n${second.stderr}`).toBe(0);
-    expect(reminderCounts(second)).toEqual([3, 0, 0, 0, 0]);
-    expect(fake.activities).toHaveLength(4);
+    expect(reminderCounts(second)).toEqual([4, 0, 0, 0, 0]);
+    expect(fake.activities).toHaveLength(6);
 
     if (target.name === 'postgres') {
       const chats = await db.prisma.member.findMany({ where: { teamsChatId: { not: null } }, select: { teamsUserId: true } });
       expect(chats.map((m) => m.teamsUserId).sort()).toEqual([chairAad, ownerAads[0], ownerAads[2]].sort());
-      expect(await db.prisma.auditEvent.count({ where: { action: 'reminder.sent' } })).toBe(4);
+      expect(await db.prisma.auditEvent.count({ where: { action: 'reminder.sent' } })).toBe(6);
     }
   }, 360_000);
 });

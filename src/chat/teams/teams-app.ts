@@ -5,8 +5,10 @@ import { PUBLIC, withOverrides } from '@microsoft/teams.api';
 import { App, ExpressAdapter } from '@microsoft/teams.apps';
 import type { Express } from 'express';
 import type { Logger } from 'pino';
+import { z } from 'zod';
 import { actorOf, isMember, type Actor } from '../../app/actor.js';
 import { handleCommand, refuse } from '../../app/handle-command.js';
+import type { MemberDirectory } from '../../app/manage-members.js';
 import { recordAction } from '../../app/record-action.js';
 import { localDateOf } from '../../domain/agenda-window.js';
 import { addCalendarDays } from '../../domain/calendar.js';
@@ -16,7 +18,7 @@ import type { Clock, Reply } from '../../ports.js';
 import { actionInclude, actionViewOf, dateOf } from '../../store/actions.js';
 import type { Database } from '../../store/database.js';
 import { findMember, personalChatsIn } from '../../store/members.js';
-import { actionElements, addActionDialog, card, recordLeverDialog, replyActivities, type AddActionData, type TeamsActivity } from './cards.js';
+import { actionElements, addActionDialog, card, cardContentType, recordLeverDialog, replyActivities, type TeamsActivity } from './cards.js';
 import { leverTiersFor, recordLever } from '../../app/record-lever.js';
 import type { TrialSettings } from '../../app/report-headline.js';
 import { leverCommandFrom } from '../../domain/commands.js';
@@ -38,27 +40,62 @@ export interface TeamsAdapter {
   start(): Promise<void>;
 }
 
-interface InboundActivity {
-  id?: string;
-  type: string;
-  text?: string;
-  value?: unknown;
-  replyToId?: string;
-  serviceUrl?: string;
-  from: { id: string; aadObjectId?: string; name?: string };
-  recipient: { id: string; name?: string };
-  conversation: { id: string; conversationType?: string; tenantId?: string };
-  channelData?: { tenant?: { id?: string } };
-  entities?: Array<{ type: string; text?: string; mentioned?: { id: string; name?: string } }>;
+// ---- what an incoming activity must look like (the SDK casts the body without checking it) ----
+
+const text = z.string().nullish();
+const inboundSchema = z.looseObject({
+  id: text,
+  type: z.string(),
+  name: text,
+  text,
+  value: z.unknown().optional(),
+  replyToId: text,
+  serviceUrl: text,
+  from: z.looseObject({ id: z.string(), aadObjectId: text, name: text }),
+  recipient: z.looseObject({ id: z.string(), name: text }),
+  conversation: z.looseObject({ id: z.string().min(1), conversationType: text, tenantId: text }),
+  channelData: z.looseObject({ tenant: z.looseObject({ id: text }).nullish() }).nullish(),
+  entities: z.array(z.looseObject({ type: text, text, mentioned: z.looseObject({ id: text, name: text }).nullish() })).nullish(),
+});
+type InboundActivity = z.infer<typeof inboundSchema>;
+
+/** The values of a dialog or card: only strings are read; anything else counts as empty. */
+const dataSchema = z
+  .looseObject({ data: z.record(z.string(), z.unknown()).nullish().catch(undefined) })
+  .catch({ data: undefined })
+  .transform((value) => Object.fromEntries(Object.entries(value.data ?? {}).filter((entry): entry is [string, string] => typeof entry[1] === 'string')));
+
+/** An action card's Action.Execute: its verb, the action's id, and the note typed in the card (merged by Teams). */
+const cardActionSchema = z.looseObject({
+  action: z.looseObject({
+    verb: z.string().max(32),
+    data: z.looseObject({ id: z.string().regex(/^A-\d{1,9}$/i), note: z.string().optional() }),
+  }),
+});
+
+/** A display name Teams gives for a person: trimmed, without control characters, at most 100 characters. */
+function displayNameOf(name: string | null | undefined): string | undefined {
+  const clean = (name ?? '').replace(/[\u0000-\u001f\u007f]/g, ' ').replace(/\s+/g, ' ').trim().slice(0, 100);
+  return clean || undefined;
 }
 
 interface Ctx {
   activity: InboundActivity;
   send(activity: unknown): Promise<{ id: string }>;
+  next(): Promise<unknown>;
   api: App['api'];
 }
 
 const dialogTitle = 'Add action';
+const notSetUp = 'dmm-bot is not set up for your organisation.';
+const notAMember = "Sorry, only members of this meeting can use dmm-bot. Ask the meeting's chair to add you.";
+const unknownButton = 'That button is not one dmm-bot knows. Nothing was changed.';
+const nothingChanged = 'Sorry, that did not work. Nothing was changed; please try again.';
+
+const plainActivity = (value: string): TeamsActivity => ({ type: 'message', summary: value.slice(0, 200), text: value, textFormat: 'plain' });
+const dialogMessage = (value: string) => ({ task: { type: 'message' as const, value } });
+const cardMessage = (value: string) => ({ statusCode: 200 as const, type: 'application/vnd.microsoft.activity.message' as const, value });
+const cardAnswer = (body: Record<string, unknown>) => ({ statusCode: 200 as const, type: cardContentType, value: body });
 
 export function createTeamsAdapter(
   settings: TeamsSettings,
@@ -82,106 +119,199 @@ export function createTeamsAdapter(
   const chat = new TeamsChat(app, settings.tenantId, personalChats);
   const teamsMeetings = meetings.filter((m) => m.platform === 'teams');
 
-  const tenantOf = (a: InboundActivity) => a.channelData?.tenant?.id ?? a.conversation.tenantId;
+  /** Every tenant the activity names (Teams puts it in two places); all must be ours. */
+  const tenantsOf = (a: InboundActivity) => [a.channelData?.tenant?.id, a.conversation.tenantId].filter((t): t is string => typeof t === 'string' && t !== '');
   const channelOf = (a: InboundActivity) => a.conversation.id.split(';')[0]!;
   const isPersonal = (a: InboundActivity) => a.conversation.conversationType === 'personal';
   /** A channel names its meeting; a personal chat belongs to the bot's (first) Teams meeting. */
   const meetingOf = (a: InboundActivity) => (isPersonal(a) ? teamsMeetings[0] : teamsMeetings.find((m) => m.channel === channelOf(a)));
+  /** The thread an activity in a channel belongs to (a top-level post is its own thread's root). */
+  const threadRootOf = (a: InboundActivity) => /;messageid=(\d+)/.exec(a.conversation.id)?.[1] ?? a.replyToId ?? a.id ?? undefined;
+
+  /**
+   * The person behind an activity. A member whose name the bot does not know yet (a chair from
+   * DMM_CHAIRS, known only by AAD object id) gets the name Teams gives, so lists and cards show it.
+   */
   const actorFor = async (a: InboundActivity): Promise<Actor> => {
     const aad = a.from.aadObjectId ?? '';
-    return actorOf('teams', aad, aad ? await findMember(db.prisma, { platform: 'teams', userId: aad }) : null);
+    const member = aad ? await findMember(db.prisma, { platform: 'teams', userId: aad }) : null;
+    const name = displayNameOf(a.from.name);
+    if (member && !member.displayName && name) {
+      // Only an unnamed member is named: a name already known is not replaced.
+      await db.prisma.member.updateMany({ where: { id: member.id, displayName: '' }, data: { displayName: name } });
+      member.displayName = name;
+    }
+    return actorOf('teams', aad, member);
   };
 
-  /** Why the bot will not act on this activity, if it will not; the refusal is audited. */
-  const refusal = async (a: InboundActivity): Promise<string | undefined> => {
-    if (tenantOf(a) !== settings.tenantId) {
-      await refuse(db, actorOf('teams', a.from.aadObjectId ?? a.from.id, null), `teams:${channelOf(a)}`, `another tenant: ${tenantOf(a) ?? 'none'}`);
-      return 'dmm-bot is not set up for your organisation.';
-    }
-    if (!meetingOf(a)) {
-      await refuse(db, await actorFor(a), `teams:${channelOf(a)}`, 'not a meeting channel');
-      return "dmm-bot answers only in its meeting's channel.";
-    }
-    return undefined;
+  /** Why the bot will not act here (not its meeting's channel, nor a personal chat), if so; audited. */
+  const notHere = async (a: InboundActivity): Promise<string | undefined> => {
+    if (meetingOf(a)) return undefined;
+    await refuse(db, await actorFor(a), `teams:${channelOf(a)}`, 'not a meeting channel');
+    return "dmm-bot answers only in its meeting's channel.";
   };
 
   /**
    * The command text: the bot's own mention removed, and every other mention turned into `<@aad id>`
-   * so the grammar can name a person. Mention entities carry Teams' `29:` ids; the roster gives AAD ids.
+   * so the grammar can name a person. Mention entities carry Teams' `29:` ids; the roster gives AAD
+   * ids and display names (for `member add`).
    */
-  const commandText = async (ctx: Ctx): Promise<string> => {
+  const commandText = async (ctx: Ctx): Promise<{ text: string; names: Map<string, string> }> => {
     const a = ctx.activity;
-    let text = a.text ?? '';
+    let words = a.text ?? '';
+    const names = new Map<string, string>();
     for (const entity of a.entities ?? []) {
-      if (entity.type !== 'mention' || !entity.mentioned || !entity.text) continue;
-      if (entity.mentioned.id === a.recipient.id) {
-        text = text.replace(entity.text, ' ');
+      const mentioned = entity.mentioned;
+      if (entity.type !== 'mention' || !mentioned?.id || !entity.text) continue;
+      if (mentioned.id === a.recipient.id) {
+        words = words.replace(entity.text, () => ' ');
         continue;
       }
-      let aad = entity.mentioned.id;
+      let aad = mentioned.id;
+      let name = displayNameOf(mentioned.name);
       if (!/^[0-9a-f-]{36}$/i.test(aad)) {
         try {
-          const member = await ctx.api.conversations.members(a.conversation.id.split(';')[0]!).getById(entity.mentioned.id);
+          const member = await ctx.api.conversations.members(channelOf(a)).getById(mentioned.id);
           aad = member.aadObjectId ?? aad;
+          name = displayNameOf(member.name) ?? name;
         } catch (error) {
           log.warn({ err: { message: (error as Error).message } }, 'teams mention lookup failed');
         }
       }
-      text = text.replace(entity.text, ` <@${aad}> `);
+      if (name) names.set(aad, name);
+      words = words.replace(entity.text, () => ` <@${aad}> `);
     }
     // Anything left that looks like markup is text, not a mention or HTML.
-    return text.replace(/&nbsp;/g, ' ').replace(/\s+/g, ' ').trim();
+    return { text: words.replace(/&nbsp;/g, ' ').replace(/\s+/g, ' ').trim(), names };
   };
 
-  /** Replies to the meeting go into the day's agenda thread, others into the thread they came from. */
-  const deliver = async (ctx: Ctx, meeting: Meeting, reply: Reply) => {
-    for (const activity of replyActivities(reply)) {
-      if (reply.visibility === 'meeting' && !isPersonal(ctx.activity)) {
-        await chat.sendActivity(threadOf(meeting.channel, reply.threadRef ?? threadRootOf(ctx.activity)), activity);
-      } else {
-        await ctx.send(activity);
-      }
-    }
+  /** The thread of the meeting's agenda for today, if it was posted. */
+  const agendaThreadOf = async (meeting: Meeting): Promise<string | undefined> => {
+    const run = await db.prisma.agendaRun.findFirst({ where: { meetingKey: meeting.key, meetingDate: dateOf(localDateOf(clock.now(), meeting.timeZone)), messageRef: { not: null } } });
+    return run?.messageRef ?? undefined;
   };
-  const threadRootOf = (a: InboundActivity) => /;messageid=(\d+)/.exec(a.conversation.id)?.[1] ?? a.replyToId ?? a.id;
-  const sorry = async (ctx: Ctx, error: unknown, where: string) => {
-    log.error({ err: { message: (error as Error)?.message }, where }, 'teams request failed');
-    await ctx.send({ type: 'message', text: 'Sorry, that did not work. Nothing was changed; please try again.', textFormat: 'plain' }).catch(() => {});
+
+  /**
+   * Where the meeting's channel hears an answer: the day's agenda thread where there is one, else the
+   * thread the request came from, else (from a personal chat) the channel itself. Posted to that
+   * thread's conversation id, never as a reply quoting the request.
+   */
+  const meetingConversation = async (a: InboundActivity, meeting: Meeting, threadRef?: string): Promise<string> =>
+    threadOf(meeting.channel, threadRef ?? (await agendaThreadOf(meeting)) ?? (isPersonal(a) ? undefined : threadRootOf(a)));
+
+  const toMeeting = async (a: InboundActivity, meeting: Meeting, reply: Reply) => {
+    const conversation = await meetingConversation(a, meeting, reply.threadRef);
+    for (const activity of replyActivities(reply)) await chat.sendActivity(conversation, activity);
+  };
+
+  /**
+   * Teams has no private replies in a channel: there every answer goes where the meeting hears it (the
+   * day's agenda thread where there is one). A personal chat gets every answer, and the meeting hears
+   * of every change made from it.
+   */
+  const deliver = async (ctx: Ctx, meeting: Meeting, reply: Reply) => {
+    if (isPersonal(ctx.activity)) {
+      for (const activity of replyActivities(reply)) await ctx.send(activity);
+      if (reply.visibility === 'meeting') await toMeeting(ctx.activity, meeting, reply);
+      return;
+    }
+    await toMeeting(ctx.activity, meeting, reply);
+  };
+
+  /** A short plain answer where the reply would have gone; a failure here is only logged. */
+  const say = async (ctx: Ctx, meeting: Meeting | undefined, words: string) => {
+    try {
+      if (meeting && !isPersonal(ctx.activity)) {
+        await chat.sendActivity(await meetingConversation(ctx.activity, meeting), plainActivity(words));
+        return;
+      }
+    } catch (error) {
+      log.warn({ err: { message: (error as Error)?.message } }, 'teams answer in the meeting thread failed');
+    }
+    await ctx.send(plainActivity(words)).catch((error: unknown) => log.error({ err: { message: (error as Error)?.message } }, 'teams answer failed'));
   };
 
   // The SDK's context types are wide; these handlers read the few fields described by Ctx.
   const route = (name: 'install.add' | 'message' | 'dialog.open' | 'dialog.submit' | 'card.action', handler: (ctx: Ctx) => Promise<unknown>) =>
     app.on(name as 'message', handler as never);
 
+  /** What Teams shows for a refused activity: a message, a dialog's message, or a card action's message. */
+  const refuseActivity = async (ctx: Ctx, raw: { type?: unknown; name?: unknown }, words: string) => {
+    if (raw.type === 'message') {
+      await ctx.send(plainActivity(words)).catch((error: unknown) => log.error({ err: { message: (error as Error)?.message } }, 'teams refusal failed'));
+      return undefined;
+    }
+    if (raw.type === 'invoke' && (raw.name === 'task/fetch' || raw.name === 'task/submit')) return dialogMessage(words);
+    if (raw.type === 'invoke' && raw.name === 'adaptiveCard/action') return cardMessage(words);
+    return undefined;
+  };
+
+  // Every activity passes here first: one that cannot be read, or comes from another tenant, goes no further.
+  app.use((async (ctx: Ctx) => {
+    const raw = (ctx.activity ?? {}) as { type?: unknown; name?: unknown };
+    try {
+      const parsed = inboundSchema.safeParse(ctx.activity);
+      if (!parsed.success) {
+        log.warn({ fields: parsed.error.issues.map((i) => i.path.join('.')) }, 'teams activity not understood');
+        return await refuseActivity(ctx, raw, 'dmm-bot could not read that request. Nothing was changed.');
+      }
+      const a = parsed.data;
+      const tenants = tenantsOf(a);
+      if (tenants.length === 0 || tenants.some((t) => t !== settings.tenantId)) {
+        await refuse(db, actorOf('teams', a.from.aadObjectId || a.from.id, null), `teams:${channelOf(a)}`, `another tenant: ${tenants.find((t) => t !== settings.tenantId) ?? 'none'}`);
+        return await refuseActivity(ctx, raw, notSetUp);
+      }
+    } catch (error) {
+      log.error({ err: { message: (error as Error)?.message } }, 'teams activity check failed');
+      return await refuseActivity(ctx, raw, nothingChanged);
+    }
+    return ctx.next();
+  }) as never);
+
   route('install.add', async (ctx: Ctx) => {
     try {
       const a = ctx.activity;
-      if (isPersonal(a) && a.from.aadObjectId && tenantOf(a) === settings.tenantId) await personalChats.set(a.from.aadObjectId, a.conversation.id);
+      if (isPersonal(a) && a.from.aadObjectId) {
+        await personalChats.set(a.from.aadObjectId, a.conversation.id);
+        await actorFor(a);
+      }
     } catch (error) {
       log.error({ err: { message: (error as Error)?.message } }, 'teams install failed');
     }
   });
 
   route('message', async (ctx: Ctx) => {
+    const a = ctx.activity;
+    let meeting: Meeting | undefined;
+    let reply: Reply;
     try {
-      const a = ctx.activity;
-      const refused = await refusal(a);
+      const refused = await notHere(a);
       if (refused) {
-        await ctx.send({ type: 'message', text: refused, textFormat: 'plain' });
+        await ctx.send(plainActivity(refused));
         return;
       }
+      meeting = meetingOf(a)!;
+      const actor = await actorFor(a);
       if (isPersonal(a) && a.from.aadObjectId) await personalChats.set(a.from.aadObjectId, a.conversation.id);
-      const meeting = meetingOf(a)!;
-      const context = { meeting, actor: await actorFor(a), now: clock.now(), requestId: a.id ? `teams:message:${a.id}` : undefined, ...(deps.trialSettings ? { trialSettings: deps.trialSettings } : {}) };
-      const reply = await handleCommand(db, context, await commandText(ctx));
+      const { text: words, names } = await commandText(ctx);
+      const directory: MemberDirectory = { displayNameOf: async (userId) => names.get(userId) };
+      const context = { meeting, actor, now: clock.now(), directory, requestId: a.id ? `teams:message:${a.id}` : undefined, ...(deps.trialSettings ? { trialSettings: deps.trialSettings } : {}) };
+      reply = await handleCommand(db, context, words);
+    } catch (error) {
+      log.error({ err: { message: (error as Error)?.message } }, 'teams command failed');
+      await say(ctx, meeting, nothingChanged);
+      return;
+    }
+    try {
       await deliver(ctx, meeting, reply);
     } catch (error) {
-      await sorry(ctx, error, 'message');
+      // The command has run: saying "nothing was changed" now would be untrue.
+      log.warn({ err: { message: (error as Error)?.message } }, 'teams reply failed');
+      await say(ctx, meeting, reply.problem ? reply.text : "Teams did not take dmm-bot's answer, but your request was carried out. Please check (for example with action list) before trying again.");
     }
   });
 
-  const dialog = (body: Record<string, unknown>) => ({ task: { type: 'continue' as const, value: { title: dialogTitle, card: { contentType: 'application/vnd.microsoft.card.adaptive', content: body } } } });
-  const dialogMessage = (value: string) => ({ task: { type: 'message' as const, value } });
+  const dialog = (body: Record<string, unknown>) => ({ task: { type: 'continue' as const, value: { title: dialogTitle, card: { contentType: cardContentType, content: body } } } });
 
   const ownerChoices = async () => {
     const members = await db.prisma.member.findMany({ where: { active: true, teamsUserId: { not: null } }, orderBy: [{ agency: 'asc' }, { displayName: 'asc' }] });
@@ -191,25 +321,25 @@ export function createTeamsAdapter(
   route('dialog.open', async (ctx: Ctx) => {
     try {
       const a = ctx.activity;
-      const refused = await refusal(a);
+      const refused = await notHere(a);
       if (refused) return dialogMessage(refused);
+      const meeting = meetingOf(a)!;
       const actor = await actorFor(a);
       if (!isMember(actor)) {
-        await refuse(db, actor, meetingOf(a)!.key, 'not a member: add action form');
-        return dialogMessage("Sorry, only members of this meeting can use dmm-bot. Ask the meeting's chair to add you.");
+        await refuse(db, actor, meeting.key, 'not a member: add action form');
+        return dialogMessage(notAMember);
       }
-      const raw = ((a.value as { data?: Record<string, unknown> })?.data ?? {}) as Record<string, unknown>;
-      if (raw.dmm === 'record-lever') {
-        const lever = { subject: String(raw.subject ?? ''), incident: String(raw.incident ?? ''), tier: String(raw.tier ?? '') };
+      const data = dataSchema.parse(a.value);
+      if (data.dmm === 'record-lever') {
+        const lever = { subject: data.subject ?? '', incident: data.incident ?? '', tier: data.tier ?? '' };
         return dialog(recordLeverDialog(lever, await leverTiersFor(db, lever.subject), leverModes, leverOutcomes));
       }
-      const data = raw as Partial<AddActionData>;
-      const today = localDateOf(clock.now(), meetingOf(a)!.timeZone);
+      const today = localDateOf(clock.now(), meeting.timeZone);
       // A due lever's button prefills its action and due day.
-      return dialog(addActionDialog(String(data.subject ?? ''), await ownerChoices(), formDefaultDue(data.due, today), {}, typeof data.text === 'string' ? { text: data.text } : {}));
+      return dialog(addActionDialog(data.subject ?? '', await ownerChoices(), formDefaultDue(data.due, today), {}, data.text !== undefined ? { text: data.text } : {}));
     } catch (error) {
       log.error({ err: { message: (error as Error)?.message } }, 'teams dialog failed');
-      return dialogMessage('Sorry, that did not work. Nothing was changed; please try again.');
+      return dialogMessage(nothingChanged);
     }
   });
 
@@ -224,9 +354,7 @@ export function createTeamsAdapter(
     if (!result.ok) return again(result.message);
     if (!result.repeated) {
       const reply: Reply = { visibility: 'meeting', text: result.message, ...(result.victimAction ? { actions: [result.victimAction] } : {}) };
-      const run = await db.prisma.agendaRun.findFirst({ where: { meetingKey: meeting.key, meetingDate: dateOf(localDateOf(clock.now(), meeting.timeZone)), messageRef: { not: null } } });
-      if (run?.messageRef) reply.threadRef = run.messageRef;
-      await deliver(ctx, meeting, reply).catch((error) => log.error({ err: { message: (error as Error)?.message } }, 'teams confirmation failed'));
+      await toMeeting(ctx.activity, meeting, reply).catch((error) => log.error({ err: { message: (error as Error)?.message } }, 'teams confirmation failed'));
     }
     return dialogMessage(result.message);
   };
@@ -234,15 +362,15 @@ export function createTeamsAdapter(
   route('dialog.submit', async (ctx: Ctx) => {
     try {
       const a = ctx.activity;
-      const refused = await refusal(a);
+      const refused = await notHere(a);
       if (refused) return dialogMessage(refused);
       const meeting = meetingOf(a)!;
       const actor = await actorFor(a);
       if (!isMember(actor)) {
         await refuse(db, actor, meeting.key, 'not a member: add action form');
-        return dialogMessage("Sorry, only members of this meeting can use dmm-bot. Ask the meeting's chair to add you.");
+        return dialogMessage(notAMember);
       }
-      const values = ((a.value as { data?: Record<string, string> })?.data ?? {}) as Record<string, string>;
+      const values = dataSchema.parse(a.value);
       if (values.dmm === 'record-lever-submit') return await submitLeverDialog(ctx, meeting, actor, values);
       const request = { subject: values.subject ?? '', ownerUserId: values.owner ?? '', due: values.due ?? '', text: values.text ?? '' };
       // A dialog submitted twice carries the same dialog values and is recorded once (see createActionOnce).
@@ -253,9 +381,7 @@ export function createTeamsAdapter(
       }
       if (result.created) {
         const reply: Reply = { visibility: 'meeting', text: `Action ${result.action.id} recorded.`, actions: [result.action] };
-        const run = await db.prisma.agendaRun.findFirst({ where: { meetingKey: meeting.key, meetingDate: dateOf(localDateOf(clock.now(), meeting.timeZone)), messageRef: { not: null } } });
-        if (run?.messageRef) reply.threadRef = run.messageRef;
-        await deliver(ctx, meeting, reply).catch((error) => log.error({ err: { message: (error as Error)?.message } }, 'teams confirmation failed'));
+        await toMeeting(a, meeting, reply).catch((error) => log.error({ err: { message: (error as Error)?.message } }, 'teams confirmation failed'));
       }
       return dialogMessage(result.created ? `Recorded ${result.action.id}.` : `That action was already recorded as ${result.action.id}.`);
     } catch (error) {
@@ -265,43 +391,56 @@ export function createTeamsAdapter(
   });
 
   route('card.action', async (ctx: Ctx) => {
-    const cardAnswer = (body: Record<string, unknown>[]) => ({ statusCode: 200 as const, type: 'application/vnd.microsoft.card.adaptive' as const, value: card(body) });
-    const message = (text: string) => ({ statusCode: 200 as const, type: 'application/vnd.microsoft.activity.message' as const, value: text });
     try {
       const a = ctx.activity;
-      const refused = await refusal(a);
-      if (refused) return message(refused);
+      const refused = await notHere(a);
+      if (refused) return cardMessage(refused);
       const meeting = meetingOf(a)!;
-      const action = (a.value as { action?: { verb?: string; data?: { id?: string; note?: string } } })?.action ?? {};
-      const id = action.data?.id ?? '';
+      const parsed = cardActionSchema.safeParse(a.value);
+      if (!parsed.success) return cardMessage(unknownButton);
+      const { verb, data } = parsed.data.action;
+      const number = Number(data.id.slice(2));
+      const id = `A-${number}`;
       const actor = await actorFor(a);
-      const verb = action.verb ?? '';
       const row = async () => {
-        const found = await db.prisma.action.findFirst({ where: { id: Number(id.replace(/^A-/i, '')) || 0, meetingKey: meeting.key }, include: actionInclude });
+        const found = await db.prisma.action.findFirst({ where: { id: number, meetingKey: meeting.key }, include: actionInclude });
         return found ? actionViewOf(found, localDateOf(clock.now(), meeting.timeZone)) : undefined;
       };
       if (verb === 'update') {
-        // "Update" asks for the note in the card itself; "Save note" records it.
+        // "Update" asks for the note in the card itself; "Save note" records it. Asking follows the
+        // commands' rules too: members only, on their own actions; chairs on anyone's.
+        if (!isMember(actor)) {
+          await refuse(db, actor, meeting.key, 'not a member: update button');
+          return cardMessage(notAMember);
+        }
         const view = await row();
-        return view ? cardAnswer(actionElements(view, { askForNote: true })) : message(`There is no action ${id} in this meeting.`);
+        if (!view) return cardMessage(`There is no action ${id} in this meeting.`);
+        if (view.status === 'open' && !actor.isChair && view.owner.memberId !== actor.member?.id) {
+          await refuse(db, actor, meeting.key, `not the owner: update ${id}`);
+          return cardMessage(`${id} belongs to someone else: only its owner or a chair can change it.`);
+        }
+        return cardAnswer(card(actionElements(view, { askForNote: true })));
       }
-      const text = verb === 'done' ? `action done ${id}` : verb === 'save-note' ? `action update ${id} ${action.data?.note ?? ''}` : '';
-      if (!text) return message('That button is not one dmm-bot knows.');
-      const reply = await handleCommand(db, { meeting, actor, now: clock.now() }, text);
+      const command = verb === 'done' ? `action done ${id}` : verb === 'save-note' ? `action update ${id} ${data.note ?? ''}` : '';
+      if (!command) return cardMessage(unknownButton);
+      // The same command as typing it, with the same rules (members only; owners on their own actions).
+      const reply = await handleCommand(db, { meeting, actor, now: clock.now() }, command);
       const view = await row();
-      if (reply.problem || !view) return message(reply.text);
+      if (reply.problem || !view) return cardMessage(reply.text);
       const refreshed = card(actionElements(view));
       // Everyone sees the change: the message is updated for all, and the answer refreshes the clicker's copy.
       if (a.replyToId) {
         await ctx.api.conversations
           .activities(a.conversation.id)
-          .update(a.replyToId, { type: 'message', attachments: [{ contentType: 'application/vnd.microsoft.card.adaptive', content: refreshed }] } as never)
+          .update(a.replyToId, { type: 'message', attachments: [{ contentType: cardContentType, content: refreshed }] } as never)
           .catch((error: unknown) => log.warn({ err: { message: (error as Error).message } }, 'teams card update failed'));
       }
-      return { statusCode: 200 as const, type: 'application/vnd.microsoft.card.adaptive' as const, value: refreshed };
+      // And the meeting is told in the day's agenda thread, as for the typed command (and Slack's button).
+      await toMeeting(a, meeting, reply).catch((error: unknown) => log.error({ err: { message: (error as Error)?.message } }, 'teams confirmation failed'));
+      return cardAnswer(refreshed);
     } catch (error) {
       log.error({ err: { message: (error as Error)?.message } }, 'teams card action failed');
-      return message('Sorry, that did not work. Nothing was changed; please try again.');
+      return cardMessage(nothingChanged);
     }
   });
 

@@ -34,6 +34,8 @@ export function threadOf(channel: string, threadRef: string | undefined): string
 
 export class TeamsChat implements ChatPlatform {
   readonly name = 'teams' as const;
+  /** Personal chats being opened, by AAD object id. */
+  private readonly opening = new Map<string, Promise<string>>();
 
   constructor(
     private readonly app: App,
@@ -62,6 +64,27 @@ export class TeamsChat implements ChatPlatform {
     }
   }
 
+  /** The member's personal chat: the one they started or the bot opened before, or a new one. */
+  private async personalChatWith(teamsUserId: string, name: string): Promise<string> {
+    const known = await this.personalChats.get(teamsUserId);
+    if (known) return known;
+    // Sends to one person at the same moment (a reminder and a chair's notice) open one chat between them.
+    let opening = this.opening.get(teamsUserId);
+    if (!opening) {
+      opening = (async () => {
+        const created = await this.app.api.conversations.create({
+          members: [{ id: teamsUserId, name, role: 'user' }],
+          tenantId: this.tenantId,
+          channelData: { tenant: { id: this.tenantId } },
+        } as Parameters<App['api']['conversations']['create']>[0]);
+        await this.personalChats.set(teamsUserId, created.id);
+        return created.id;
+      })().finally(() => this.opening.delete(teamsUserId));
+      this.opening.set(teamsUserId, opening);
+    }
+    return opening;
+  }
+
   /**
    * A personal chat: the one the member started, or one the bot opens. Where Teams refuses (the app is
    * not installed for them), the message goes to the meeting channel with an @mention instead.
@@ -70,26 +93,19 @@ export class TeamsChat implements ChatPlatform {
     if (!recipient.teamsUserId) throw new DeliveryError(`member ${recipient.memberId} has no Teams id`, 'permanent');
     const activity = message.payload as TeamsActivity;
     try {
-      let chatId = await this.personalChats.get(recipient.teamsUserId);
-      if (!chatId) {
-        const created = await this.app.api.conversations.create({
-          members: [{ id: recipient.teamsUserId, name: recipient.name, role: 'user' }],
-          tenantId: this.tenantId,
-          channelData: { tenant: { id: this.tenantId } },
-        } as Parameters<App['api']['conversations']['create']>[0]);
-        chatId = created.id;
-        await this.personalChats.set(recipient.teamsUserId, chatId);
-      }
+      const chatId = await this.personalChatWith(recipient.teamsUserId, recipient.name);
       const sent = await this.app.send(chatId, activity as Parameters<App['send']>[1]);
       return { ref: sent.id, via: 'direct' };
     } catch (error) {
       if (!fallbackChannel || !refusedAsUnreachable(error)) throw error instanceof DeliveryError ? error : deliveryErrorOf(error);
     }
-    const name = recipient.name || 'action owner';
-    const mention = `<at>${name.replace(/[<>]/g, '')}</at>`;
+    // One message for one person: their own message (a reminder of their actions, or a chair's notice)
+    // with one mention, of them, by their AAD object id (Teams accepts it in a bot's mention).
+    const name = recipient.name.replace(/[<>&]/g, ' ').replace(/\s+/g, ' ').trim() || 'dmm-bot member';
+    const mention = `<at>${name}</at>`;
     const inChannel: TeamsActivity = {
       ...activity,
-      text: `${mention} a reminder for you (dmm-bot could not message you privately; install the app to get reminders in a personal chat):`,
+      text: `${mention} this is for you: dmm-bot could not message you privately (add the dmm-bot app in Teams to get these in a personal chat).`,
       entities: [{ type: 'mention', text: mention, mentioned: { id: recipient.teamsUserId, name } }],
     };
     return { ref: await this.sendActivity(fallbackChannel, inChannel), via: 'channel' };
