@@ -73,6 +73,8 @@ class CountingPacer extends AdaptivePacer {
   turns = 0;
   waitedMs = 0;
   limits = 0;
+  /** The pace it kept to after each 429, sends a second. */
+  readonly pacesAfterLimits: number[] = [];
   override async turn(): Promise<void> {
     const begin = performance.now();
     await super.turn();
@@ -83,6 +85,7 @@ class CountingPacer extends AdaptivePacer {
   override rateLimited(...args: Parameters<AdaptivePacer['rateLimited']>): void {
     this.limits++;
     super.rateLimited(...args);
+    this.pacesAfterLimits.push(this.perSecond);
   }
 }
 
@@ -267,7 +270,8 @@ async function main(state: State): Promise<boolean> {
     );
     console.log(
       `  pacer: ${fmt(f.pacer.turns)} turns, told of ${fmt(f.pacer.limits)} rate limits, ` +
-        `waited ${(f.pacer.waitedMs / 1000).toFixed(1)} s in all (summed over ${concurrency} workers)`,
+        `waited ${(f.pacer.waitedMs / 1000).toFixed(1)} s in all (summed over ${concurrency} workers); ` +
+        `its pace after each 429: ${f.pacer.pacesAfterLimits.map((p) => p.toFixed(1)).join(', ') || '-'} a second`,
     );
     console.log(
       `  sendDirect (conversations.open + chat.postMessage): ${fmt(f.chat.sends)} calls, ${(f.chat.sendMs / 1000).toFixed(1)} s in all, ` +

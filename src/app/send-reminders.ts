@@ -40,6 +40,8 @@ interface ReminderPayload {
   panelId?: number;
   daysBefore?: number;
   failedKey?: string;
+  /** For a notice to the chairs: the member the reminder was for. */
+  ownerId?: number;
   leverIncidentIds?: number[];
 }
 
@@ -119,33 +121,93 @@ export async function runReminders(deps: ReminderDeps, meetings: Meeting[]): Pro
   }
   const pacer = deps.pacer ?? new AdaptivePacer(() => clock.now().getTime());
   const byKey = new Map(meetings.map((m) => [m.key, m]));
-  const concurrency = deps.concurrency ?? 8;
-  for (;;) {
-    // Claim little more than is in flight, so a claim never waits long enough to outlive its lease.
-    const claimed = await claimDue(db.prisma, deps.instanceId, clock.now(), reminderLeaseMs, concurrency * 2, [...byKey.keys()]);
-    if (claimed.length === 0) {
-      // Messages held back a moment by a rate limit are finished in this run, not the next tick's.
-      const soon = await db.prisma.outboxMessage.findFirst({
-        where: { meetingKey: { in: [...byKey.keys()] }, status: 'pending', notBefore: { lte: new Date(clock.now().getTime() + 30_000) } },
-        orderBy: { notBefore: 'asc' },
-        select: { notBefore: true },
-      });
-      if (!soon) break;
-      await new Promise((resolve) => setTimeout(resolve, Math.max(0, soon.notBefore.getTime() - clock.now().getTime())));
-      continue;
-    }
-    let next = 0;
-    await Promise.all(
-      Array.from({ length: Math.min(concurrency, claimed.length) }, async () => {
-        while (next < claimed.length) {
-          const message = claimed[next++]!;
-          const outcome = await deliverOne(deps, byKey.get(message.meetingKey)!, message, pacer);
-          summary[outcome]++;
+  const outbox = new ClaimQueue(deps, [...byKey.keys()], deps.concurrency ?? 8);
+  await Promise.all(
+    Array.from({ length: outbox.concurrency }, async () => {
+      for (let message = await outbox.next(); message; message = await outbox.next()) {
+        try {
+          summary[await deliverOne(deps, byKey.get(message.meetingKey)!, message, pacer)]++;
+        } finally {
+          outbox.done();
         }
-      }),
-    );
-  }
+      }
+    }),
+  );
   return summary;
+}
+
+/**
+ * The messages this run has claimed, topped up as workers take them, so no worker waits for a batch's
+ * slowest send. It holds at most twice the workers' worth, so a claim never waits long enough to
+ * outlive its lease.
+ */
+class ClaimQueue {
+  private readonly queue: ClaimedMessage[] = [];
+  private claiming: Promise<void> | undefined;
+  private inFlight = 0;
+  private finished = false;
+  private settled: (() => void) | undefined;
+
+  constructor(
+    private readonly deps: ReminderDeps,
+    private readonly meetingKeys: string[],
+    readonly concurrency: number,
+  ) {}
+
+  /** The next message to send, or undefined when nothing is due now or in the next half minute. */
+  async next(): Promise<ClaimedMessage | undefined> {
+    for (;;) {
+      if (this.queue.length <= this.concurrency && !this.finished) {
+        // Topped up ahead of need; a failed claim surfaces where a worker awaits it.
+        this.claim().catch(() => {});
+      }
+      const message = this.queue.shift();
+      if (message) {
+        this.inFlight++;
+        return message;
+      }
+      if (this.finished) return undefined;
+      await this.claim();
+    }
+  }
+
+  done(): void {
+    this.inFlight--;
+    this.settled?.();
+  }
+
+  private claim(): Promise<void> {
+    this.claiming ??= this.claimOnce().finally(() => {
+      this.claiming = undefined;
+    });
+    return this.claiming;
+  }
+
+  private async claimOnce(): Promise<void> {
+    const { db, clock, instanceId } = this.deps;
+    const room = this.concurrency * 2 - this.queue.length;
+    if (room <= 0) return;
+    const claimed = await claimDue(db.prisma, instanceId, clock.now(), reminderLeaseMs, room, this.meetingKeys);
+    this.queue.push(...claimed);
+    if (claimed.length > 0 || this.queue.length > 0) return;
+    if (this.inFlight > 0) {
+      // A send still under way may be put back for a moment (a rate limit): look again once one ends.
+      await new Promise<void>((resolve) => (this.settled = resolve));
+      this.settled = undefined;
+      return;
+    }
+    // Messages held back a moment by a rate limit are finished in this run, not the next tick's.
+    const soon = await db.prisma.outboxMessage.findFirst({
+      where: { meetingKey: { in: this.meetingKeys }, status: 'pending', notBefore: { lte: new Date(clock.now().getTime() + 30_000) } },
+      orderBy: { notBefore: 'asc' },
+      select: { notBefore: true },
+    });
+    if (!soon) {
+      this.finished = true;
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, soon.notBefore.getTime() - clock.now().getTime())));
+  }
 }
 
 async function deliverOne(deps: ReminderDeps, meeting: Meeting, message: ClaimedMessage, pacer: AdaptivePacer): Promise<'sent' | 'retried' | 'failed'> {
@@ -242,7 +304,13 @@ async function tellChairs(deps: ReminderDeps, meeting: Meeting, message: Claimed
       kind: what === 'failure' ? 'failure' : 'fallback',
       meetingKey: meeting.key,
       recipient: String(chair.id),
-      payload: { kind: what === 'failure' ? 'failure' : 'fallback', actionIds: payload.actionIds, day: payload.day, failedKey: message.key },
+      payload: {
+        kind: what === 'failure' ? 'failure' : 'fallback',
+        actionIds: payload.actionIds,
+        day: payload.day,
+        failedKey: message.key,
+        ownerId: Number(message.recipient),
+      },
     })),
     deps.clock.now(),
   );
@@ -268,6 +336,12 @@ async function overdueLeverLines(db: Database, meeting: Meeting, incidentIds: nu
     .map((d) => `${overdueLeverLine({ ...d, ref: d.ref, label: d.label }, meeting.timeZone)}. Record it with /dmm lever ${d.label} tier ${d.tier} mode ${d.mode} outcome delivered`);
 }
 
+/** Who a reminder the chairs are told about was for: a member's name (staff, never a victim). */
+async function ownerNameOf(db: Database, payload: ReminderPayload): Promise<string> {
+  const owner = payload.ownerId === undefined ? null : await db.prisma.member.findUnique({ where: { id: payload.ownerId }, select: { displayName: true, agency: true } });
+  return owner ? `${owner.displayName || 'a member'} (${owner.agency})` : 'a member';
+}
+
 async function reminderView(db: Database, meeting: Meeting, payload: ReminderPayload, now: Date, policy: ReminderPolicy): Promise<{ view: ReminderView; levers: number }> {
   const today = localDateOf(now, meeting.timeZone);
   const rows = await db.prisma.action.findMany({ where: { id: { in: payload.actionIds }, status: 'open' }, include: actionInclude, orderBy: [{ dueOn: 'asc' }, { id: 'asc' }] });
@@ -291,10 +365,10 @@ async function reminderView(db: Database, meeting: Meeting, payload: ReminderPay
       heading = `A trial lever is past its target and not yet recorded:\n${levers.join('\n')}`;
       break;
     case 'failure':
-      heading = `A reminder could not be delivered (${payload.failedKey ?? 'unknown'}). The owner may not know their actions are due; please contact them.`;
+      heading = `A reminder to ${await ownerNameOf(db, payload)} could not be delivered. They may not know their actions are due; please contact them. (\`dmm reminders status\` lists it.)`;
       break;
     case 'fallback':
-      heading = `A reminder went to the meeting channel with a mention, because its owner could not be messaged privately (${payload.failedKey ?? 'unknown'}): the app may not be installed for them.`;
+      heading = `A reminder to ${await ownerNameOf(db, payload)} went to the meeting channel with a mention, because they could not be messaged privately: the app may not be installed for them.`;
       break;
   }
   return { view: { kind: payload.kind, heading, actions, timeZone: meeting.timeZone }, levers: levers.length };

@@ -278,7 +278,8 @@ describe.each(databaseTargets)('runReminders on $name', (target) => {
     for (const chair of s.chairs) {
       const told = chat.sendsTo(chair, 'failure');
       expect(told).toHaveLength(1);
-      expect(told[0]!.view.heading).toContain(failedKey);
+      expect(told[0]!.view.heading).toMatch(/^A reminder to Test Owner 1 \(idva\) could not be delivered\./);
+      expect(told[0]!.view.heading).not.toContain(failedKey);
       expect(told[0]!.view.actions.map((a) => a.id)).toEqual(s.actionsOf.get(o1)!.map((id) => `A-${id}`));
       expect(await db.prisma.outboxMessage.findUniqueOrThrow({ where: { key: `${failedKey}|failed|to:${chair}` } })).toMatchObject({ status: 'sent', kind: 'failure' });
     }
@@ -306,7 +307,7 @@ describe.each(databaseTargets)('runReminders on $name', (target) => {
     for (const chair of s.chairs) {
       const told = chat.sendsTo(chair, 'fallback');
       expect(told).toHaveLength(1);
-      expect(told[0]!.view.heading).toContain(key);
+      expect(told[0]!.view.heading).toMatch(/^A reminder to Test Owner 1 \(idva\) went to the meeting channel with a mention/);
       expect(await db.prisma.outboxMessage.findUniqueOrThrow({ where: { key: `${key}|in-channel|to:${chair}` } })).toMatchObject({ status: 'sent', kind: 'fallback' });
     }
     expect((await run('b', clock)).sent).toBe(0);
