@@ -1,34 +1,56 @@
-// Benchmark for `/dmm` commands over HTTP: drives `action add` and `action list mine` as signed Slack
-// requests at dmm-bot (`dmm start`, a child process, on a seeded store) and, as the floor, at a bare Bolt
-// app that acknowledges the same command and does nothing. Prints requests per second and the latency to
-// the acknowledgement (the HTTP response), then checks that the work after each ack was really done.
-// Prints figures; it is not a test. Everything listens on, and talks to, 127.0.0.1 only.
+// Benchmark for chat commands over HTTP, on Slack and on Microsoft Teams: drives `action add` and
+// `action list mine` as signed requests at dmm-bot (`dmm start`, a child process, on a seeded store) and,
+// as the floor, at a bare app on the same SDK that answers the same request and does nothing else.
+// Prints requests per second and the latency to the HTTP response, then checks that the work was really
+// done. Prints figures; it is not a test. Everything listens on, and talks to, 127.0.0.1 only.
+//  - Slack: `/dmm` slash commands signed with the signing secret, at a bare Bolt app, then at dmm-bot.
+//    Bolt answers at the ack, so the latency is to the ack; the answer follows through response_url.
+//  - Teams: `@dmm …` messages in the meeting's channel, each carrying a Bot Connector JWT signed by a fake
+//    issuer on loopback and verified by the real Teams SDK (in the floor as in dmm-bot; authentication is
+//    never switched off). The SDK answers the HTTP request only once the handler has returned, so the
+//    latency includes the bot's whole work: the store, and its answer posted to the fake Bot Connector.
 //
-//   npm run bench:commands                    50 connections for 30 s per target, on postgresql://postgres@127.0.0.1:5432/test
+//   npm run bench:commands                    both platforms, 50 connections for 30 s per target, on postgresql://postgres@127.0.0.1:5432/test
+//   BENCH_PLATFORMS=teams                     one platform only (slack, teams, or slack,teams)
 //   BENCH_SECONDS=5 npm run bench:commands    a quicker run
 //   BENCH_CONNECTIONS=50                      concurrent connections
 //   BENCH_WARMUP_SECONDS=3                    unmeasured load first, so both targets are warm
-//   BENCH_INCIDENTS=3000 BENCH_MEMBERS=50     the seeded store
+//   BENCH_INCIDENTS=3000 BENCH_MEMBERS=50     the seeded store (each dmm-bot gets a fresh one)
 //   BENCH_STORE=embedded                      the embedded PGlite store instead (a different, slower case)
-//   BENCH_DATABASE_URL=...                    the server to make a scratch database on (127.0.0.1 only)
+//   BENCH_DATABASE_URL=...                    the server to make scratch databases on (127.0.0.1 only)
 //   BENCH_DRAIN_S=120                         how long to wait for the replies that follow the acks
 //   BENCH_TIMEOUT_S=900                       give up (and clean up) after this long
 //
-// Processes: this one runs autocannon and nothing else that is busy; the fake Slack (which the bot posts
-// its replies to) and the bare Bolt app are children forked from bench/support-commands.ts; dmm-bot runs
-// as `node bin/dmm.mjs start`, as in production. Each target is measured alone, the floor first.
+// Processes: this one runs autocannon and nothing else that is busy; the fakes (Slack; the Bot Framework
+// for Teams), which the bot posts its answers to, and the bare apps are children forked from
+// bench/support-commands.ts; dmm-bot runs as `node bin/dmm.mjs start`, as in production. Each target is
+// measured alone, the floor first.
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import type { TeamsSettings } from '../src/chat/teams/teams-app.js';
 import { incidentRecordSchema, type IncidentRecord } from '../src/domain/records.js';
 import { openDatabase, type Database } from '../src/store/database.js';
 import { upsertIncidents } from '../src/store/records-repository.js';
 import { createServerDatabase, type TestDatabase } from '../test/support/databases.js';
-import { baseEnv, startDmm, type DmmServer } from '../test/support/dmm-process.js';
+import { baseEnv, startDmm, stopAllDmm, type DmmServer } from '../test/support/dmm-process.js';
 import { signSlackRequest, slashCommandBody } from '../test/support/slack-requests.js';
+import { channelMessage } from '../test/support/teams-requests.js';
 import { assertLoopback, benchName, defaultServerUrl, fmt, met, percentile, positiveInteger, printTable, runBench } from './support.js';
-import { autocannon, forkChild, type AutocannonRequest, type AutocannonResult, type FakeSlackTally, type ForkedChild } from './support-commands.js';
+import {
+  autocannon,
+  forkChild,
+  type AutocannonInstance,
+  type AutocannonRequest,
+  type AutocannonResult,
+  type FakeChatTally,
+  type FakeSlackTally,
+  type FakeTeamsChildSettings,
+  type FakeTeamsTally,
+  type FakeTeamsUrls,
+  type ForkedChild,
+} from './support-commands.js';
 
 const name = 'bench:commands';
 const { fail } = benchName(name);
@@ -41,6 +63,13 @@ const drainMs = positiveInteger(fail, 'BENCH_DRAIN_S', 120) * 1000;
 const timeoutMs = positiveInteger(fail, 'BENCH_TIMEOUT_S', 900) * 1000;
 const store = process.env.BENCH_STORE ?? 'postgres';
 const serverUrl = process.env.BENCH_DATABASE_URL ?? defaultServerUrl;
+const allPlatforms = ['slack', 'teams'] as const;
+type PlatformName = (typeof allPlatforms)[number];
+const platforms = (process.env.BENCH_PLATFORMS || allPlatforms.join(',')).split(',').map((p) => p.trim().toLowerCase());
+if (platforms.length === 0 || platforms.some((p) => !(allPlatforms as readonly string[]).includes(p))) {
+  fail(`BENCH_PLATFORMS must be slack, teams, or both separated by a comma, not ${JSON.stringify(process.env.BENCH_PLATFORMS)}`);
+}
+const measures = (platform: PlatformName) => platforms.includes(platform);
 if (store !== 'postgres' && store !== 'embedded') fail(`BENCH_STORE must be postgres or embedded, not ${JSON.stringify(store)}`);
 if (!Number.isFinite(warmupSeconds) || warmupSeconds < 0) fail('BENCH_WARMUP_SECONDS must be 0 or more');
 if (store === 'postgres') assertLoopback(fail, serverUrl);
@@ -53,26 +82,62 @@ const botToken = 'xoxb-bench-token';
 const team = 'T0BENCH';
 const channel = 'C0BENCHDMM';
 const chair = 'U0BENCHCHAIR';
-const members = Array.from({ length: memberCount }, (_, i) => `U0BENCH${String(i + 1).padStart(4, '0')}`);
+
+const teamsClientId = '0b0b0b0b-0000-4000-8000-00000000be7c';
+const teamsClientSecret = 'bench-teams-client-secret';
+const teamsTenantId = '7e7e7e7e-0000-4000-8000-00000000be7c';
+const teamsChannel = '19:benchdmm@thread.tacv2';
+const teamsChairAad = 'c0c0c0c0-0000-4000-8000-00000000be7c';
+
+/** A meeting member, known on both platforms: a Slack user id, and a Teams user (AAD object id, and the `29:` id mentions carry). */
+interface BenchMember {
+  slackUserId: string;
+  aadObjectId: string;
+  teamsId: string;
+  name: string;
+}
+const members: BenchMember[] = Array.from({ length: memberCount }, (_, i) => {
+  const number = String(i + 1).padStart(4, '0');
+  return {
+    slackUserId: `U0BENCH${number}`,
+    aadObjectId: `0a0a0a0a-0000-4000-8000-0000be7c${number}`,
+    teamsId: `29:bench-member-${number}`,
+    name: `Bench Member ${i + 1}`,
+  };
+});
 const agencies = ['police', 'idva', 'social-care', 'health', 'housing', 'probation'];
 const incidentRef = (i: number) => `BENCH-INC-${String(i).padStart(6, '0')}`;
+/** The n-th command's sender, and the owner an `action add` names (someone else, mostly). */
+const senderOf = (n: number) => members[n % members.length]!;
+const ownerOf = (n: number) => members[(n * 7 + 3) % members.length]!;
+const addText = (n: number, owner: string) => `action add ${incidentRef(1 + (n % incidentCount))} ${owner} +3d Bench action ${n}`;
+const listText = 'action list mine';
 
-// ---- the shape of a comparison, so another platform (Teams) can be added beside Slack ----
+// ---- the shape of a comparison, the same for every platform ----
 
 type Phase = 'warm' | 'run';
+const kinds = ['add', 'list'] as const;
+type Kind = (typeof kinds)[number];
 
 /** How one kind of request fared in one phase. */
 interface KindCounts {
   sent: number;
   ok: number;
+  /** Of the 2xx: answers saying the bot was too busy and did nothing (Slack's ack when its queue is full). */
+  busy: number;
   other: number;
 }
 
-/** The requests of one platform: built fresh and signed for every send, counted by kind. */
+/** Commands the bot took on: answered 2xx and not turned away as too busy. */
+const taken = (c: KindCounts) => c.ok - c.busy;
+
+/** The requests of one platform: built fresh for every send, counted by kind. */
 interface Workload {
   path: string;
   requests(phase: Phase): AutocannonRequest[];
-  counts(phase: Phase): Record<string, KindCounts>;
+  counts(phase: Phase): Record<Kind, KindCounts>;
+  /** The kind of the request answered last: autocannon reports a response's latency right after its `onResponse`. */
+  kindAnswered(): Kind | undefined;
 }
 
 interface RunningTarget {
@@ -93,6 +158,8 @@ interface Target {
 
 interface Comparison {
   platform: string;
+  /** What the latency is measured to, for the table's title. */
+  latencyTo: string;
   floor: Target;
   bot: Target;
   workload(): Workload;
@@ -103,57 +170,77 @@ interface Measured {
   result: AutocannonResult;
   /** Response times of the 2xx answers (ms, not rounded as autocannon's histogram is). */
   latencies: number[];
+  latenciesByKind: Record<Kind, number[]>;
   targetCpuSeconds?: number;
   benchCpuSeconds: number;
   notes: string[];
 }
 
+/**
+ * `action add` and `action list mine`, alternating, to `path`; `build` makes the n-th request of a kind
+ * (body and headers), fresh for every send so each is a command of its own. `saysBusy` tells an answer
+ * that turned the command away from one that took it on.
+ */
+function alternatingWorkload(
+  path: string,
+  build: (phase: Phase, kind: Kind, n: number) => { body: string; headers: Record<string, string> },
+  saysBusy: (body: string) => boolean = () => false,
+): Workload {
+  const fresh = (): Record<Kind, KindCounts> => ({ add: { sent: 0, ok: 0, busy: 0, other: 0 }, list: { sent: 0, ok: 0, busy: 0, other: 0 } });
+  const counts: Record<Phase, Record<Kind, KindCounts>> = { warm: fresh(), run: fresh() };
+  let n = 0;
+  let lastAnswered: Kind | undefined;
+  return {
+    path,
+    requests: (phase) =>
+      kinds.map((kind) => ({
+        method: 'POST',
+        path,
+        setupRequest: (request: AutocannonRequest) => {
+          n += 1;
+          counts[phase][kind].sent += 1;
+          const { body, headers } = build(phase, kind, n);
+          request.body = body;
+          request.headers = headers;
+          return request;
+        },
+        onResponse: (status: number, body: string) => {
+          lastAnswered = kind;
+          const c = counts[phase][kind];
+          if (status < 200 || status >= 300) c.other += 1;
+          else {
+            c.ok += 1;
+            if (saysBusy(body)) c.busy += 1;
+          }
+        },
+      })),
+    counts: (phase) => counts[phase],
+    kindAnswered: () => lastAnswered,
+  };
+}
+
 // ---- Slack ----
 
+/**
+ * A slash command as Slack sends it: form-encoded, signed over `v0:<ts>:<body>` with now's timestamp.
+ * With its queue full, dmm-bot acks with "very busy" and does nothing: such acks expect no answer.
+ */
 function slackWorkload(fakeOrigin: string): Workload {
-  const counts: Record<Phase, Record<'add' | 'list', KindCounts>> = {
-    warm: { add: { sent: 0, ok: 0, other: 0 }, list: { sent: 0, ok: 0, other: 0 } },
-    run: { add: { sent: 0, ok: 0, other: 0 }, list: { sent: 0, ok: 0, other: 0 } },
-  };
-  let n = 0;
-  /** A slash command as Slack sends it: form-encoded, signed over `v0:<ts>:<body>` with now's timestamp. */
-  const signed = (phase: Phase, kind: 'add' | 'list', request: AutocannonRequest): AutocannonRequest => {
-    n += 1;
-    counts[phase][kind].sent += 1;
-    const user = members[n % members.length]!;
-    const text =
-      kind === 'add'
-        ? `action add ${incidentRef(1 + (n % incidentCount))} <@${members[(n * 7 + 3) % members.length]!}> +3d Bench action ${n}`
-        : 'action list mine';
+  const saysBusy = (body: string) => body.includes('dmm-bot is very busy');
+  return alternatingWorkload('/slack/events', (phase, kind, n) => {
+    const user = senderOf(n).slackUserId;
     const body = slashCommandBody({
       team_id: team,
       team_domain: 'dmm-bench',
       channel_id: channel,
       user_id: user,
       user_name: user.toLowerCase(),
-      text,
+      text: kind === 'add' ? addText(n, `<@${ownerOf(n).slackUserId}>`) : listText,
       response_url: `${fakeOrigin}/response/${phase}-${n}`,
       trigger_id: `bench-${phase}-${n}`,
     });
-    request.body = body;
-    request.headers = { 'content-type': 'application/x-www-form-urlencoded', ...signSlackRequest(signingSecret, body) };
-    return request;
-  };
-  const tally = (phase: Phase, kind: 'add' | 'list') => (status: number) => {
-    if (status >= 200 && status < 300) counts[phase][kind].ok += 1;
-    else counts[phase][kind].other += 1;
-  };
-  return {
-    path: '/slack/events',
-    requests: (phase) =>
-      (['add', 'list'] as const).map((kind) => ({
-        method: 'POST',
-        path: '/slack/events',
-        setupRequest: (request: AutocannonRequest) => signed(phase, kind, request),
-        onResponse: tally(phase, kind),
-      })),
-    counts: (phase) => counts[phase],
-  };
+    return { body, headers: { 'content-type': 'application/x-www-form-urlencoded', ...signSlackRequest(signingSecret, body) } };
+  }, saysBusy);
 }
 
 function bareBoltTarget(): Target {
@@ -166,23 +253,29 @@ function bareBoltTarget(): Target {
   };
 }
 
-function dmmSlackTarget(fake: ForkedChild, database: () => Promise<ScratchStore>): Target {
+/** What a dmm-bot target needs to know of its platform. */
+interface DmmPlatform<Tally extends FakeChatTally> {
+  /** As in "answers in Slack". */
+  platform: string;
+  /** The bot's settings for this platform (the store's are added). */
+  env: Record<string, string>;
+  fake: ForkedChild;
+  /** Where the answers went, for the notes: the tally's platform-specific counts since `since`. */
+  answersIn(tally: Tally, since: Tally): string;
+  /** The idempotency keys of the run's `action add` commands start so. */
+  runKeyPrefix: string;
+}
+
+const storeName = store === 'embedded' ? 'embedded store' : 'PostgreSQL';
+
+/** dmm-bot as `npm start` runs it, with one platform's settings, on a freshly seeded store of its own. */
+function dmmTarget<Tally extends FakeChatTally>(p: DmmPlatform<Tally>, database: () => Promise<ScratchStore>): Target {
   return {
-    name: `dmm-bot (${store === 'embedded' ? 'embedded store' : 'PostgreSQL'})`,
+    name: `dmm-bot (${storeName})`,
     async start() {
       const scratch = await database();
-      const bot: DmmServer = await startDmm(
-        baseEnv({
-          LOG_LEVEL: 'warn',
-          ...scratch.env,
-          SLACK_BOT_TOKEN: botToken,
-          SLACK_SIGNING_SECRET: signingSecret,
-          SLACK_API_URL: `http://127.0.0.1:${fake.port}/api/`,
-          DMM_CHANNEL: channel,
-          DMM_CHAIRS: chair,
-        }),
-      );
-      let baseline = await fake.ask<FakeSlackTally>('tally');
+      const bot: DmmServer = await startDmm(baseEnv({ LOG_LEVEL: 'warn', ...scratch.env, ...p.env }));
+      let baseline = await p.fake.ask<Tally>('tally');
       const errorLines = () => (bot.stdout() + bot.stderr()).split('\n').filter((line) => /"level":(50|60)/.test(line));
       let errorsBefore = errorLines().length;
       let drained = false;
@@ -190,27 +283,25 @@ function dmmSlackTarget(fake: ForkedChild, database: () => Promise<ScratchStore>
         url: `http://127.0.0.1:${bot.port}`,
         pid: bot.child.pid,
         async settle(phase, workload) {
-          const counts = Object.values(workload.counts(phase));
-          const acked = counts.reduce((sum, c) => sum + c.ok, 0);
-          const answered = (t: FakeSlackTally) => t.respondedCommands + t.recordedPosts - (baseline.respondedCommands + baseline.recordedPosts);
+          const acked = Object.values(workload.counts(phase)).reduce((sum, c) => sum + taken(c), 0);
+          const answered = (t: Tally) => t.answered - baseline.answered;
           const loadEnded = Date.now();
           const deadline = loadEnded + drainMs;
-          let tally = await fake.ask<FakeSlackTally>('tally');
+          let tally = await p.fake.ask<Tally>('tally');
           while (answered(tally) < acked && Date.now() < deadline) {
             await new Promise((resolve) => setTimeout(resolve, 200));
-            tally = await fake.ask<FakeSlackTally>('tally');
+            tally = await p.fake.ask<Tally>('tally');
           }
           // Requests cut off when the load stopped may still be worked on: wait until the bot is quiet.
           for (let last = -1; last !== answered(tally) && Date.now() < deadline; ) {
             last = answered(tally);
             await new Promise((resolve) => setTimeout(resolve, 1_000));
-            tally = await fake.ask<FakeSlackTally>('tally');
+            tally = await p.fake.ask<Tally>('tally');
           }
           const lagS = Math.max(0, tally.lastCallAt - loadEnded) / 1000;
           drained = answered(tally) >= acked;
           const notes = [
-            `replies through Slack: ${fmt(answered(tally))} for ${fmt(acked)} acknowledged commands` +
-              ` (${fmt(tally.recordedPosts - baseline.recordedPosts)} "recorded" posts to the meeting, ${fmt(tally.respondedCommands - baseline.respondedCommands)} response_url answers);` +
+            `answers in ${p.platform}: ${fmt(answered(tally))} for ${fmt(acked)} commands taken on (${p.answersIn(tally, baseline)});` +
               ` the last came ${lagS.toFixed(1)} s after the load stopped`,
           ];
           if (phase === 'run') {
@@ -221,7 +312,7 @@ function dmmSlackTarget(fake: ForkedChild, database: () => Promise<ScratchStore>
           const otherReplies = tally.otherReplies - baseline.otherReplies;
           const apiErrors = tally.apiErrors - baseline.apiErrors;
           if (sorry || otherReplies || apiErrors) {
-            notes.push(`  failures: ${fmt(sorry)} "Sorry, that did not work", ${fmt(otherReplies)} other replies, ${fmt(apiErrors)} Web API errors`);
+            notes.push(`  failures: ${fmt(sorry)} "Sorry, that did not work", ${fmt(otherReplies)} other replies, ${fmt(apiErrors)} API errors`);
             if (tally.otherReplySample && otherReplies) notes.push(`  e.g. ${JSON.stringify(tally.otherReplySample)}`);
           }
           if (!drained) notes.push(`  NOT all answered within BENCH_DRAIN_S (${drainMs / 1000} s): the bot was stopped with work still queued`);
@@ -235,18 +326,112 @@ function dmmSlackTarget(fake: ForkedChild, database: () => Promise<ScratchStore>
           await bot.stop();
         },
         async check(workload) {
-          const add = workload.counts('run').add!;
-          const created = await scratch.countActions('slack:command:bench-run-');
-          const consistent = created >= add.ok && created <= add.sent;
+          const add = workload.counts('run').add;
+          const created = await scratch.countActions(p.runKeyPrefix);
+          const consistent = created >= taken(add) && created <= add.sent;
           const verdict = !drained ? 'not judged: stopped before all replies were in' : consistent ? 'consistent' : 'NOT consistent';
           return [
-            `actions in the store from the run: ${fmt(created)}; "action add" sent ${fmt(add.sent)}, acknowledged ${fmt(add.ok)}` +
-              ` (${verdict}; expected: every acknowledged add recorded, and at most every sent one)`,
+            `actions in the store from the run: ${fmt(created)}; "action add" sent ${fmt(add.sent)}, taken on ${fmt(taken(add))}` +
+              ` (${verdict}; expected: every add taken on recorded, and at most every sent one)`,
           ];
         },
       };
     },
   };
+}
+
+function dmmSlackTarget(fake: ForkedChild, database: () => Promise<ScratchStore>): Target {
+  return dmmTarget<FakeSlackTally>(
+    {
+      platform: 'Slack',
+      env: {
+        SLACK_BOT_TOKEN: botToken,
+        SLACK_SIGNING_SECRET: signingSecret,
+        SLACK_API_URL: `http://127.0.0.1:${fake.port}/api/`,
+        DMM_CHANNEL: channel,
+        DMM_CHAIRS: chair,
+      },
+      fake,
+      answersIn: (t, since) =>
+        `${fmt(t.recordedPosts - since.recordedPosts)} "recorded" posts to the meeting, ${fmt(t.respondedCommands - since.respondedCommands)} response_url answers`,
+      runKeyPrefix: 'slack:command:bench-run-',
+    },
+    database,
+  );
+}
+
+// ---- Teams ----
+
+/** Activity ids are numbers, as Teams gives them, led by the phase's digit so the run's actions can be counted apart. */
+const phaseDigit: Record<Phase, string> = { warm: '1', run: '2' };
+const activityIdOf = (phase: Phase, n: number) => `${phaseDigit[phase]}${String(n).padStart(12, '0')}`;
+
+/**
+ * `@dmm …` posted in the meeting's channel by a member, as Teams delivers it: the activity JSON with the
+ * bot's mention (and the owner's, for `action add`), under the Bot Connector's token. The Bot Connector
+ * signs a token and reuses it until it nears expiry, so one token serves the whole run; the SDK still
+ * verifies it (signature, issuer, audience, expiry, service URL) on every request.
+ */
+function teamsWorkload(urls: FakeTeamsUrls, token: string): Workload {
+  const headers = { 'content-type': 'application/json', authorization: `Bearer ${token}` };
+  return alternatingWorkload('/api/messages', (phase, kind, n) => {
+    const sender = senderOf(n);
+    const owner = ownerOf(n);
+    const activity = channelMessage({
+      id: activityIdOf(phase, n),
+      fromAadId: sender.aadObjectId,
+      fromId: sender.teamsId,
+      fromName: sender.name,
+      tenantId: teamsTenantId,
+      serviceUrl: urls.serviceUrl,
+      botId: teamsClientId,
+      conversationId: teamsChannel,
+      ...(kind === 'add' ? { text: addText(n, `<at>${owner.name}</at>`), mentions: [{ id: owner.teamsId, name: owner.name }] } : { text: listText }),
+    });
+    return { body: JSON.stringify(activity), headers };
+  });
+}
+
+const teamsSettingsFor = (urls: FakeTeamsUrls): TeamsSettings => ({
+  clientId: teamsClientId,
+  clientSecret: teamsClientSecret,
+  tenantId: teamsTenantId,
+  ...urls,
+});
+
+function bareTeamsTarget(urls: FakeTeamsUrls): Target {
+  return {
+    name: 'bare Teams SDK app (floor)',
+    async start() {
+      const child = await forkChild('bare-teams', { BENCH_TEAMS_SETTINGS: JSON.stringify(teamsSettingsFor(urls)) });
+      return { url: `http://127.0.0.1:${child.port}`, pid: child.child.pid, stop: () => child.stop() };
+    },
+  };
+}
+
+function dmmTeamsTarget(fake: ForkedChild, urls: FakeTeamsUrls, database: () => Promise<ScratchStore>): Target {
+  return dmmTarget<FakeTeamsTally>(
+    {
+      platform: 'Teams',
+      env: {
+        TEAMS_CLIENT_ID: teamsClientId,
+        TEAMS_CLIENT_SECRET: teamsClientSecret,
+        TEAMS_TENANT_ID: teamsTenantId,
+        TEAMS_SERVICE_URL: urls.serviceUrl,
+        TEAMS_OPENID_METADATA_URL: urls.openIdMetadataUrl,
+        TEAMS_TOKEN_URL: urls.tokenUrl,
+        DMM_TEAMS_CHANNEL: teamsChannel,
+        DMM_CHAIRS: `teams:${teamsChairAad}`,
+      },
+      fake,
+      answersIn: (t, since) =>
+        `${fmt(t.recordedPosts - since.recordedPosts)} "recorded" posts, ${fmt(t.listReplies - since.listReplies)} action lists;` +
+        ` ${fmt(t.memberLookups - since.memberLookups)} roster look-ups of mentioned owners`,
+      // dmm-bot keys a command's action by its activity id.
+      runKeyPrefix: `teams:message:${phaseDigit.run}`,
+    },
+    database,
+  );
 }
 
 const durationOf = (phase: Phase) => (phase === 'run' ? seconds : warmupSeconds);
@@ -255,14 +440,14 @@ const durationOf = (phase: Phase) => (phase === 'run' ? seconds : warmupSeconds)
 
 interface ScratchStore {
   env: Record<string, string>;
-  /** Actions recorded by commands whose trigger ids start so (their idempotency key). */
+  /** Actions recorded by commands whose idempotency keys (made of the request's id) start so. */
   countActions(keyPrefix: string): Promise<number>;
   destroy(): Promise<void>;
 }
 
 async function seed(db: Database): Promise<void> {
   await db.prisma.member.createMany({
-    data: members.map((id, i) => ({ slackUserId: id, agency: agencies[i % agencies.length]!, role: 'member' as const, displayName: `Bench Member ${i + 1}` })),
+    data: members.map((m, i) => ({ slackUserId: m.slackUserId, teamsUserId: m.aadObjectId, agency: agencies[i % agencies.length]!, role: 'member' as const, displayName: m.name })),
   });
   // Reported over the last year, so the start-up agenda holds a day's worth, as it would in use.
   const now = Date.now();
@@ -304,11 +489,17 @@ async function postgresStore(): Promise<ScratchStore> {
 /** PGlite is one process's database: seeded here and closed, then opened only by the bot (and counted after it stops). */
 async function embeddedStore(): Promise<ScratchStore> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'dmm-bench-'));
-  const db = await openDatabase({ DMM_DATA_DIR: dir });
+  const removeDir = () => rm(dir, { recursive: true, force: true });
   try {
-    await seed(db);
-  } finally {
-    await db.close();
+    const db = await openDatabase({ DMM_DATA_DIR: dir });
+    try {
+      await seed(db);
+    } finally {
+      await db.close();
+    }
+  } catch (error) {
+    await removeDir();
+    throw error;
   }
   return {
     env: { DMM_DATA_DIR: dir },
@@ -321,7 +512,7 @@ async function embeddedStore(): Promise<ScratchStore> {
         await reopened.close();
       }
     },
-    destroy: () => rm(dir, { recursive: true, force: true }),
+    destroy: removeDir,
   };
 }
 
@@ -343,40 +534,60 @@ const benchCpuSeconds = () => {
   return (usage.user + usage.system) / 1e6;
 };
 
-async function load(url: string, workload: Workload, phase: Phase, durationS: number): Promise<{ result: AutocannonResult; latencies: number[] }> {
-  const latencies: number[] = [];
-  const instance = autocannon({ url: `${url}${workload.path}`, connections, duration: durationS, timeout: 10, requests: workload.requests(phase) });
-  instance.on('response', (_client, status, _bytes, ms) => {
-    if (status >= 200 && status < 300) latencies.push(ms);
-  });
-  const result = await instance;
-  return { result, latencies };
+/** What is running now: the target, and the load on it (stopped first on Ctrl-C, or the target cannot close its connections). */
+interface Running {
+  current?: RunningTarget;
+  load?: AutocannonInstance;
 }
 
-async function measure(target: Target, workload: Workload, running: { current?: RunningTarget }): Promise<Measured> {
+async function load(url: string, workload: Workload, phase: Phase, durationS: number, running: Running): Promise<Pick<Measured, 'result' | 'latencies' | 'latenciesByKind'>> {
+  const latencies: number[] = [];
+  const latenciesByKind: Record<Kind, number[]> = { add: [], list: [] };
+  const instance = autocannon({ url: `${url}${workload.path}`, connections, duration: durationS, timeout: 10, requests: workload.requests(phase) });
+  running.load = instance;
+  instance.on('response', (_client, status, _bytes, ms) => {
+    if (status < 200 || status >= 300) return;
+    latencies.push(ms);
+    const kind = workload.kindAnswered();
+    if (kind) latenciesByKind[kind].push(ms);
+  });
+  const result = await instance;
+  running.load = undefined;
+  return { result, latencies, latenciesByKind };
+}
+
+async function measure(target: Target, workload: Workload, running: Running): Promise<Measured> {
   const started = await target.start();
   running.current = started;
   const notes: string[] = [];
   try {
     if (warmupSeconds > 0) {
-      await load(started.url, workload, 'warm', warmupSeconds);
+      await load(started.url, workload, 'warm', warmupSeconds, running);
       if (started.settle) await started.settle('warm', workload);
     }
     const cpuBefore = cpuSecondsOf(started.pid);
     const benchBefore = benchCpuSeconds();
-    const { result, latencies } = await load(started.url, workload, 'run', seconds);
+    const { result, latencies, latenciesByKind } = await load(started.url, workload, 'run', seconds, running);
     const cpuAfter = cpuSecondsOf(started.pid);
     const measured: Measured = {
       target: target.name,
       result,
       latencies,
+      latenciesByKind,
       benchCpuSeconds: benchCpuSeconds() - benchBefore,
       notes,
       ...(cpuBefore !== undefined && cpuAfter !== undefined ? { targetCpuSeconds: cpuAfter - cpuBefore } : {}),
     };
-    const kinds = workload.counts('run');
+    const counts = workload.counts('run');
     notes.push(
-      `requests: ${Object.entries(kinds).map(([kind, c]) => `${kind} ${fmt(c.sent)} sent, ${fmt(c.ok)} 2xx${c.other ? `, ${fmt(c.other)} other` : ''}`).join('; ')}`,
+      `requests: ${kinds
+        .map((kind) => {
+          const c = counts[kind];
+          const p = (q: number) => ms(percentile(latenciesByKind[kind], q));
+          const busy = c.busy ? ` (${fmt(c.busy)} of them "too busy": nothing done)` : '';
+          return `${kind} ${fmt(c.sent)} sent, ${fmt(c.ok)} 2xx${busy}${c.other ? `, ${fmt(c.other)} other` : ''}; p50 ${p(50)} ms, p99 ${p(99)} ms`;
+        })
+        .join('; ')}`,
     );
     const statuses = Object.entries(result.statusCodeStats).filter(([code]) => !code.startsWith('2'));
     if (result.non2xx || result.errors) {
@@ -416,35 +627,80 @@ function summaryRow(m: Measured): string[] {
   ];
 }
 
-async function main(state: { fake?: ForkedChild; store?: ScratchStore; running: { current?: RunningTarget } }): Promise<boolean> {
+/** What must be stopped or removed however the bench ends. */
+interface BenchState {
+  fakes: ForkedChild[];
+  /** Scratch stores, from the moment they are asked for (so one being seeded at Ctrl-C is removed too). */
+  stores: Promise<ScratchStore>[];
+  running: Running;
+  /** Set when the clean-up has begun (Ctrl-C, the watchdog): nothing new may start after it. */
+  closing: boolean;
+}
+
+async function main(state: BenchState): Promise<boolean> {
   console.log(
-    `${name}: ${connections} connections, ${seconds} s per target after ${warmupSeconds} s of warm-up; "action add" and "action list mine" alternate;` +
+    `${name}: ${platforms.join(' and ')}; ${connections} connections, ${seconds} s per target after ${warmupSeconds} s of warm-up; "action add" and "action list mine" alternate;` +
       ` ${fmt(memberCount)} members, ${fmt(incidentCount)} incidents, ${store === 'embedded' ? 'embedded PGlite store' : `PostgreSQL at ${new URL(serverUrl).host}`}; ${os.cpus().length} CPUs`,
   );
-  const fake = await forkChild('fake-slack', { BENCH_CHANNEL: channel, BENCH_TEAM: team });
-  state.fake = fake;
-  const database = async () => {
-    if (state.store) throw new Error('one bot per scratch store');
-    const seeded = store === 'embedded' ? embeddedStore() : postgresStore();
-    state.store = await seeded;
-    return state.store;
+  /** A freshly seeded store for each dmm-bot, so one platform's run leaves nothing in the other's. */
+  const notClosing = () => {
+    if (state.closing) throw new Error('stopped while cleaning up');
+  };
+  const database = () => {
+    notClosing();
+    const scratch = store === 'embedded' ? embeddedStore() : postgresStore();
+    state.stores.push(scratch);
+    return scratch;
+  };
+  const fork = async (...args: Parameters<typeof forkChild>) => {
+    notClosing();
+    const child = await forkChild(...args);
+    state.fakes.push(child);
+    return child;
   };
 
-  const comparisons: Comparison[] = [
-    { platform: 'Slack', floor: bareBoltTarget(), bot: dmmSlackTarget(fake, database), workload: () => slackWorkload(`http://127.0.0.1:${fake.port}`) },
-  ];
+  const comparisons: Comparison[] = [];
+  if (measures('slack')) {
+    const fake = await fork('fake-slack', { BENCH_CHANNEL: channel, BENCH_TEAM: team });
+    comparisons.push({
+      platform: 'Slack',
+      latencyTo: 'the acknowledgement (HTTP response); the answer follows through response_url',
+      floor: bareBoltTarget(),
+      bot: dmmSlackTarget(fake, database),
+      workload: () => slackWorkload(`http://127.0.0.1:${fake.port}`),
+    });
+  }
+  if (measures('teams')) {
+    const settings: FakeTeamsChildSettings = {
+      clientId: teamsClientId,
+      clientSecret: teamsClientSecret,
+      channel: teamsChannel,
+      aadObjectIds: Object.fromEntries(members.map((m) => [m.teamsId, m.aadObjectId])),
+    };
+    const fake = await fork('fake-teams', { BENCH_FAKE_TEAMS: JSON.stringify(settings) });
+    const urls = await fake.ask<FakeTeamsUrls>('urls');
+    const token = await fake.ask<string>('token');
+    comparisons.push({
+      platform: 'Teams',
+      latencyTo: 'the HTTP response, which the Teams SDK sends once the handler has returned (for dmm-bot: after its answer is posted)',
+      floor: bareTeamsTarget(urls),
+      bot: dmmTeamsTarget(fake, urls, database),
+      workload: () => teamsWorkload(urls, token),
+    });
+  }
 
   let ok = true;
   for (const comparison of comparisons) {
     const measured: Measured[] = [];
     for (const target of [comparison.floor, comparison.bot]) {
+      notClosing();
       console.log(`\n${comparison.platform}: ${target.name}`);
       const m = await measure(target, comparison.workload(), state.running);
       for (const note of m.notes) console.log(`  ${note}`);
       measured.push(m);
     }
     const [floor, bot] = measured as [Measured, Measured];
-    console.log(`\n${comparison.platform}: latency to the acknowledgement (HTTP response), 2xx only; CPU as a share of one core over the run`);
+    console.log(`\n${comparison.platform}: latency to ${comparison.latencyTo}; 2xx only; CPU as a share of one core over the run`);
     printTable([
       ['target', 'req/s', 'p50 ms', 'p99 ms', 'max ms', '2xx', 'non-2xx', 'errors', 'its CPU', 'bench CPU'],
       summaryRow(floor),
@@ -466,9 +722,16 @@ async function main(state: { fake?: ForkedChild; store?: ScratchStore; running: 
   return ok;
 }
 
-const state: { fake?: ForkedChild; store?: ScratchStore; running: { current?: RunningTarget } } = { running: {} };
+const state: BenchState = { fakes: [], stores: [], running: {}, closing: false };
 runBench(name, timeoutMs, () => main(state), async () => {
+  state.closing = true;
+  state.running.load?.stop();
+  // Every dmm-bot started, also one still starting (not yet `running.current`), with a short grace.
+  await stopAllDmm();
   await state.running.current?.stop().catch(() => {});
-  await state.fake?.stop().catch(() => {});
-  await state.store?.destroy().catch((error) => console.error(`${name}: could not remove the scratch store: ${error}`));
+  await Promise.all(state.fakes.map((fake) => fake.stop().catch(() => {})));
+  for (const pending of state.stores) {
+    const scratch = await pending.catch(() => undefined);
+    await scratch?.destroy().catch((error) => console.error(`${name}: could not remove a scratch store: ${error}`));
+  }
 });

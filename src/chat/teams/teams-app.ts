@@ -97,24 +97,32 @@ const dialogMessage = (value: string) => ({ task: { type: 'message' as const, va
 const cardMessage = (value: string) => ({ statusCode: 200 as const, type: 'application/vnd.microsoft.activity.message' as const, value });
 const cardAnswer = (body: Record<string, unknown>) => ({ statusCode: 200 as const, type: cardContentType, value: body });
 
-export function createTeamsAdapter(
-  settings: TeamsSettings,
-  meetings: Meeting[],
-  deps: { db: Database; clock: Clock; log: Logger; expressApp: Express; trialSettings?: TrialSettings },
-): TeamsAdapter {
-  const { db, clock, log } = deps;
+/**
+ * The Teams SDK app as dmm-bot configures it, serving `/api/messages` on `expressApp`: every request
+ * authenticated against `openIdMetadataUrl`'s keys. Exported so the benchmark's bare app is this same one.
+ */
+export function teamsSdkApp(settings: TeamsSettings, expressApp: Express): App {
   const tokens = new TeamsTokenClient({ clientId: settings.clientId, clientSecret: settings.clientSecret, tokenUrl: settings.tokenUrl });
-  const app = new App({
+  return new App({
     clientId: settings.clientId,
     tenantId: settings.tenantId,
     // The token is ours (see token-client.ts); never the SDK's MSAL path, and never no authentication.
     token: async () => tokens.token(),
     cloud: withOverrides(PUBLIC, { openIdMetadataUrl: settings.openIdMetadataUrl }),
     serviceUrl: settings.serviceUrl,
-    httpServerAdapter: new ExpressAdapter(deps.expressApp),
+    httpServerAdapter: new ExpressAdapter(expressApp),
     messagingEndpoint: '/api/messages',
     activity: { mentions: { stripText: false } },
   });
+}
+
+export function createTeamsAdapter(
+  settings: TeamsSettings,
+  meetings: Meeting[],
+  deps: { db: Database; clock: Clock; log: Logger; expressApp: Express; trialSettings?: TrialSettings },
+): TeamsAdapter {
+  const { db, clock, log } = deps;
+  const app = teamsSdkApp(settings, deps.expressApp);
   const personalChats = personalChatsIn(db.prisma);
   const chat = new TeamsChat(app, settings.tenantId, personalChats);
   const teamsMeetings = meetings.filter((m) => m.platform === 'teams');
