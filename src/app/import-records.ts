@@ -10,31 +10,14 @@ import {
   type FlagRecord,
   type IncidentRecord,
   type RecordKind,
+  type RecordType,
 } from '../domain/records.js';
 import { importCsv, type CsvImportOptions, type ImportSummary } from '../ingest/csv-import.js';
 import { appendAudit } from '../store/audit.js';
 import type { Database } from '../store/database.js';
-import { incidentBatch, upsertContacts, upsertFlags, writeIncidentBatch, type NominalIds, type WriteCounts } from '../store/records-repository.js';
+import { copyingWriter, upsertRecords, type WriteCounts } from '../store/records-repository.js';
 
-export type RecordType = 'incidents' | 'flags' | 'contacts';
-
-type Tx = Parameters<typeof upsertFlags>[0];
-
-/**
- * Makes the write of a batch of records. Incidents are turned into the statement's parameters at once,
- * before any transaction, so an import can let the records go while the batch is written and the next
- * one read. `nominals` carries people's ids from one batch to the next within one import.
- */
-function writerFor(db: Database, type: RecordType, source: string, nominals: NominalIds = new Map()): (records: unknown[]) => (tx: Tx) => Promise<WriteCounts> {
-  if (type === 'incidents') {
-    return (records) => {
-      const batch = incidentBatch(records as IncidentRecord[], nominals);
-      return (tx) => writeIncidentBatch(tx, batch, db.labelKey, nominals);
-    };
-  }
-  if (type === 'contacts') return (records) => (tx) => upsertContacts(tx, records as ContactRecord[], db.labelKey, nominals);
-  return (records) => (tx) => upsertFlags(tx, records as FlagRecord[], db.labelKey, source, nominals);
-}
+export type { RecordType };
 
 export function recordKindOf(type: RecordType): RecordKind<IncidentRecord> | RecordKind<FlagRecord> | RecordKind<ContactRecord> {
   return type === 'incidents' ? incidentRecords : type === 'contacts' ? contactRecords : flagRecords;
@@ -48,17 +31,8 @@ export async function importRecordsFile(
   options: CsvImportOptions = {},
 ): Promise<ImportSummary> {
   const source = `import:${path.basename(file)}`;
-  const writerOf = writerFor(db, type, source);
   const kind = recordKindOf(type) as RecordKind<unknown>;
-  const summary = await importCsv(
-    file,
-    kind,
-    (records) => {
-      const write = writerOf(records);
-      return db.prisma.$transaction((tx) => write(tx), { timeout: 120_000 });
-    },
-    options,
-  );
+  const summary = await db.withBulkSession((session) => importCsv(file, kind, copyingWriter(session, type, db.labelKey, source), options));
   await db.prisma.$transaction((tx) =>
     appendAudit(tx, {
       actor,
@@ -99,10 +73,9 @@ export async function pushRecords(db: Database, type: RecordType, body: unknown[
     records.push(result.data);
   });
   if (problems.length > 0) return { ok: false, problems };
-  const write = writerFor(db, type, 'api')(records);
   const counts = await db.prisma.$transaction(
     async (tx) => {
-      const written = await write(tx);
+      const written = await upsertRecords(tx, type, records, db.labelKey, 'api');
       await appendAudit(tx, {
         actor,
         action: `ingest.${type}`,

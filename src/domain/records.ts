@@ -33,6 +33,11 @@ const shortText = z
   .max(maxLabelLength, { error: `must be at most ${maxLabelLength} characters`, abort: true })
   .regex(noControlCharacters, 'must not contain control characters');
 
+// Years PostgreSQL stores and JavaScript writes in ISO 8601 alike: year 0000, or a year past 9999
+// once an offset is applied, would pass the pattern and then be refused by the database.
+const earliestInstant = new Date('0001-01-01T00:00:00Z').getTime();
+const latestInstant = new Date('9999-12-31T23:59:59.999Z').getTime();
+
 const instant = z
   .string({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be text') })
   .trim()
@@ -42,15 +47,18 @@ const instant = z
       error: 'must be an ISO 8601 date and time with an offset or Z, such as 2026-03-02T08:15:00Z',
     }),
   )
-  .transform((value) => new Date(value));
+  .transform((value) => new Date(value))
+  .refine((date) => date.getTime() >= earliestInstant && date.getTime() <= latestInstant, 'must be between the years 0001 and 9999 in UTC');
 
 const localDate = z
   .string({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be text') })
   .trim()
-  .pipe(z.iso.date({ error: 'must be a date as YYYY-MM-DD' }));
+  .pipe(z.iso.date({ error: 'must be a date as YYYY-MM-DD' }))
+  .refine((date) => !date.startsWith('0000'), 'must be between the years 0001 and 9999');
 
+// Text first: a CSV cell always is, and a branch that fails costs zod an issue for each row.
 const booleanValue = z.union(
-  [z.boolean(), z.enum(['true', 'false']).transform((value) => value === 'true')],
+  [z.enum(['true', 'false']).transform((value) => value === 'true'), z.boolean()],
   { error: (issue) => (issue.input === undefined ? 'is required' : 'must be true or false') },
 );
 
@@ -137,8 +145,10 @@ export const contactRecordSchema = z.strictObject(
 
 export type ContactRecord = z.infer<typeof contactRecordSchema>;
 
+export type RecordType = 'incidents' | 'flags' | 'contacts';
+
 export interface RecordKind<T> {
-  name: 'incidents' | 'flags' | 'contacts';
+  name: RecordType;
   schema: z.ZodType<T>;
   requiredColumns: readonly string[];
   optionalColumns: readonly string[];

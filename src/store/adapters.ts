@@ -1,27 +1,26 @@
 // Driver-adapter factories for the two databases, with the defects of the published adapters mended.
-import { PGlite } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
 import { PrismaPg } from '@prisma/adapter-pg';
 import type { SqlDriverAdapter, SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
-import { PrismaPGlite } from 'pglite-prisma-adapter';
 
 /**
  * pglite-prisma-adapter 0.7.2 does not await `exec` in `executeScript`, so a failing migration
  * would be recorded as applied; and the shadow databases it makes are never closed.
+ * PGlite and its adapter are loaded on first use: a process on a server never needs their ~40 MB.
  */
 export class PGliteAdapterFactory implements SqlMigrationAwareDriverAdapterFactory {
   readonly provider = 'postgres' as const;
   readonly adapterName = 'pglite-prisma-adapter';
-  private readonly inner: PrismaPGlite;
 
-  constructor(private readonly client: PGlite) {
-    this.inner = new PrismaPGlite(client);
-  }
+  constructor(private readonly client: PGlite) {}
 
   async connect(): Promise<SqlDriverAdapter> {
-    return awaitingScripts(await this.inner.connect(), this.client);
+    const { PrismaPGlite } = await import('pglite-prisma-adapter');
+    return awaitingScripts(await new PrismaPGlite(this.client).connect(), this.client);
   }
 
   async connectToShadowDb(): Promise<SqlDriverAdapter> {
+    const [{ PGlite }, { PrismaPGlite }] = await Promise.all([import('@electric-sql/pglite'), import('pglite-prisma-adapter')]);
     const shadow = new PGlite({ dataDir: 'memory://' });
     const adapter = awaitingScripts(await new PrismaPGlite(shadow).connect(), shadow);
     adapter.dispose = async () => {

@@ -7,7 +7,8 @@ import type { PGlite } from '@electric-sql/pglite';
 import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import lockfile from 'proper-lockfile';
 import { PrismaClient } from '../generated/prisma/client.js';
-import { PostgresAdapterFactory } from './adapters.js';
+import { PGliteAdapterFactory, PostgresAdapterFactory } from './adapters.js';
+import { openServerBulkSession, pgliteBulkSession, type BulkSession } from './bulk-session.js';
 import { applyMigrations, readMigrationsList } from './migrations.js';
 
 export interface Database {
@@ -18,6 +19,8 @@ export interface Database {
   /** The key behind every pseudonymous label in this store. */
   labelKey: Buffer;
   adapterFactory: SqlMigrationAwareDriverAdapterFactory;
+  /** Runs `work` with a bulk session (COPY and set-based SQL outside Prisma), ended when `work` settles. */
+  withBulkSession<T>(work: (session: BulkSession) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -53,9 +56,8 @@ async function openEmbedded(dataDir: string): Promise<Database> {
   }
   let client: PGlite | undefined;
   try {
-    // Only the embedded store needs PGlite (~40 MB). adapters.ts and migrations.ts still import it at
-    // their top, so a server-backed process loads it anyway until they load it lazily too.
-    const [{ PGlite }, { PGliteAdapterFactory }] = await Promise.all([import('@electric-sql/pglite'), import('./adapters.js')]);
+    // Only the embedded store needs PGlite (~40 MB of memory), so a server-backed process never loads it.
+    const { PGlite } = await import('@electric-sql/pglite');
     client = new PGlite({ dataDir: folder });
     await client.waitReady;
     const adapterFactory = new PGliteAdapterFactory(client);
@@ -68,6 +70,7 @@ async function openEmbedded(dataDir: string): Promise<Database> {
       location: folder,
       labelKey: await labelKeyOf(prisma),
       adapterFactory,
+      withBulkSession: (work) => work(pgliteBulkSession(pg)),
       async close() {
         await prisma.$disconnect();
         await pg.close();
@@ -93,6 +96,16 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
       location,
       labelKey: await labelKeyOf(prisma),
       adapterFactory,
+      async withBulkSession(work) {
+        const session = await openServerBulkSession(url).catch((error: unknown) => {
+          throw new StoreError(`Cannot open a connection to the PostgreSQL database at ${location}: ${reasonOf(error)}`);
+        });
+        try {
+          return await work(session);
+        } finally {
+          await session.close();
+        }
+      },
       close: () => prisma.$disconnect(),
     };
   } catch (error) {

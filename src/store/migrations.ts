@@ -5,7 +5,6 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { PGlite } from '@electric-sql/pglite';
 import {
   bindMigrationAwareSqlAdapterFactory,
   type SqlMigrationAwareDriverAdapterFactory,
@@ -114,6 +113,8 @@ export async function applyMigrations(factory: SqlMigrationAwareDriverAdapterFac
 
 /** The SQL that would bring the migration history up to the schema; empty when they agree. */
 export async function pendingSchemaChanges(): Promise<string> {
+  // Loaded here, not at the top: a process on a server applies migrations without ever needing PGlite.
+  const { PGlite } = await import('@electric-sql/pglite');
   const shadowHost = new PGlite({ dataDir: 'memory://' });
   try {
     const migrationsList = await readMigrationsList();

@@ -54,6 +54,15 @@ describe('incident records', () => {
     expect(problemsOf({ ...goodIncident, reported_at: '2026-02-30T08:15:00Z' })[0]?.field).toBe('reported_at');
   });
 
+  it('refuses an instant outside the years 0001 to 9999 in UTC, which the database could not store', () => {
+    for (const reported_at of ['0000-12-31T23:59:59Z', '0001-01-01T00:30:00+01:00', '9999-12-31T23:30:00-01:00']) {
+      expect(problemsOf({ ...goodIncident, reported_at })).toEqual([{ field: 'reported_at', reason: 'must be between the years 0001 and 9999 in UTC' }]);
+    }
+    for (const reported_at of ['0001-01-01T00:00:00Z', '0001-01-01T00:30:00-01:00', '9999-12-31T23:59:59.999Z']) {
+      expect(incidentRecordSchema.safeParse({ ...goodIncident, reported_at }).success).toBe(true);
+    }
+  });
+
   it('refuses a missing perpetrator_ref, also as an empty CSV cell', () => {
     const { perpetrator_ref: _, ...missing } = goodIncident;
     expect(problemsOf(missing)).toEqual([{ field: 'perpetrator_ref', reason: 'is required' }]);
@@ -110,5 +119,7 @@ describe('flag records', () => {
     expect(problems({ ...goodFlag, kind: 'curfew' })).toEqual(['kind']);
     expect(problems({ ...goodFlag, starts_on: '05/01/2026' })).toEqual(['starts_on']);
     expect(problems({ ...goodFlag, ends_on: '2026-01-04' })).toEqual(['ends_on']);
+    expect(problems({ ...goodFlag, starts_on: '0000-01-01' })).toEqual(['starts_on']);
+    expect(problems({ ...goodFlag, starts_on: '0001-01-01', ends_on: '9999-12-31' })).toEqual([]);
   });
 });
