@@ -8,7 +8,6 @@ import { buildAgenda } from './app/build-agenda.js';
 import { handleCommand } from './app/handle-command.js';
 import { postAgenda, type PostAgendaOutcome } from './app/post-agenda.js';
 import { ConsoleChat } from './chat/console/console-chat.js';
-import { SlackChat } from './chat/slack/slack-chat.js';
 import { ConfigError, environmentWithDotenv, leverSettingsOf, loadConfig, meetingsOf, reminderPolicyOf, scoringSettingsOf, type Config } from './config.js';
 import { planFor, runReminders } from './app/send-reminders.js';
 import { agendaAsJson } from './domain/agenda.js';
@@ -25,10 +24,8 @@ import { importRecordsFile, type RecordType } from './app/import-records.js';
 import { seedDemo, StoreNotEmptyError } from './app/seed-demo.js';
 import { demoTrueRatio, seedTrial } from './app/seed-trial.js';
 import { ImportFileError } from './ingest/csv-import.js';
-import { instanceName, startBot, teamsSettingsOf } from './main.js';
-import { createTeamsAdapter } from './chat/teams/teams-app.js';
+import { instanceName } from './scheduler/instance-name.js';
 import { manifestVersion, teamsAppPackage } from './chat/teams/app-package.js';
-import express from 'express';
 import { migratePostgres, StoreError, type Database } from './store/database.js';
 import { cliActor, instantOption, meetingOf, settings, UsageError, withDatabase } from './cli-support.js';
 import { addTrialCommands } from './cli-trial.js';
@@ -52,6 +49,8 @@ function buildProgram(): Command {
       const config = settings();
       // On the console, the person at the terminal reads the meeting's output, not the bot's routine log.
       if (!config.DMM_CHANNEL && !config.DMM_MEETINGS_FILE && !environmentWithDotenv().LOG_LEVEL) logger.level = 'warn';
+      // The chat SDKs and the web server load here, not for every command: `dmm import` stays lean.
+      const { startBot } = await import('./main.js');
       const bot = await startBot(config, logger);
       const where = bot.db.kind === 'embedded' ? `embedded database in ${bot.db.location}` : `PostgreSQL at ${bot.db.location}`;
       const channels = bot.meetings.map((m) => (m.platform === 'console' ? 'the console' : `${m.platform} channel ${m.channel}`)).join(', ');
@@ -330,9 +329,17 @@ function packageVersion(): string {
 }
 
 async function chatFor(meeting: Meeting, config: Config, db: Database): Promise<ChatPlatform> {
-  if (meeting.platform === 'slack' && config.SLACK_BOT_TOKEN) return new SlackChat({ token: config.SLACK_BOT_TOKEN, apiUrl: config.SLACK_API_URL });
+  if (meeting.platform === 'slack' && config.SLACK_BOT_TOKEN) {
+    const { SlackChat } = await import('./chat/slack/slack-chat.js');
+    return new SlackChat({ token: config.SLACK_BOT_TOKEN, apiUrl: config.SLACK_API_URL });
+  }
   if (meeting.platform === 'console') return new ConsoleChat(process.stdout);
   if (meeting.platform === 'teams') {
+    const [{ createTeamsAdapter }, { teamsSettingsOf }, { default: express }] = await Promise.all([
+      import('./chat/teams/teams-app.js'),
+      import('./main.js'),
+      import('express'),
+    ]);
     // Sending only: the adapter's inbound routes sit on an app that never listens.
     const teams = createTeamsAdapter(teamsSettingsOf(config), [meeting], { db, clock: systemClock, log: logger, expressApp: express() });
     await teams.start();

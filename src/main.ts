@@ -1,8 +1,8 @@
 // Wiring only: opens the store, serves the HTTP endpoints, connects each meeting's chat platform,
 // and schedules the agendas.
-import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import os from 'node:os';
+import { instanceName } from './scheduler/instance-name.js';
 import express from 'express';
 import type { Logger } from 'pino';
 import { actorOf } from './app/actor.js';
@@ -62,10 +62,6 @@ export function teamsSettingsOf(config: Config): TeamsSettings {
     openIdMetadataUrl: config.TEAMS_OPENID_METADATA_URL,
     tokenUrl: teamsTokenUrlOf(config),
   };
-}
-
-export function instanceName(): string {
-  return `${os.hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
 }
 
 export async function startBot(config: Config, log: Logger, options: BotOptions = {}): Promise<RunningBot> {

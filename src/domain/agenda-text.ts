@@ -1,6 +1,6 @@
 // The agenda as readable plain text: for `dmm agenda`, the console channel, and chat fallbacks.
 import { TZDate } from '@date-fns/tz';
-import { format } from 'date-fns';
+import { format } from 'date-fns/format';
 import { leverLine, type Agenda, type AgendaAction, type AgendaIncident, type AgendaLever, type OverdueLever } from './agenda.js';
 
 export function formatLocal(instant: Date, timeZone: string, pattern = 'EEE d MMM HH:mm'): string {

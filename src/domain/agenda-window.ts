@@ -1,7 +1,7 @@
 // Which stretch of time each Daily Management Meeting reviews, from one meeting's cutoff to the next.
 import { TZDate } from '@date-fns/tz';
 import { DateTime } from 'luxon';
-import { format } from 'date-fns';
+import { format } from 'date-fns/format';
 import { parseLocalDate, type LocalDate, type WorkingCalendar } from './calendar.js';
 
 /** When a meeting sits: local wall-clock `HH:MM` in an IANA time zone. */

@@ -1,7 +1,10 @@
 // Working-day calendar for each UK bank-holiday division, so meetings skip weekends and bank holidays.
 import Holidays from 'date-holidays';
 import { TZDate } from '@date-fns/tz';
-import { addDays, format, isWeekend } from 'date-fns';
+// Each function from its own module: date-fns's index loads all of its ~250 (some 20 MB of memory).
+import { addDays } from 'date-fns/addDays';
+import { format } from 'date-fns/format';
+import { isWeekend } from 'date-fns/isWeekend';
 
 export const holidayDivisions = ['england-and-wales', 'scotland', 'northern-ireland'] as const;
 export type HolidayDivision = (typeof holidayDivisions)[number];

@@ -1,5 +1,10 @@
 // Panels: the monthly review panels and MARACs that review open actions, and their recurring dates.
-import { addMonths, endOfMonth, format, getDay, startOfMonth, addDays } from 'date-fns';
+import { addDays } from 'date-fns/addDays';
+import { addMonths } from 'date-fns/addMonths';
+import { endOfMonth } from 'date-fns/endOfMonth';
+import { format } from 'date-fns/format';
+import { getDay } from 'date-fns/getDay';
+import { startOfMonth } from 'date-fns/startOfMonth';
 import { TZDate } from '@date-fns/tz';
 import type { LocalDate } from './calendar.js';
 import type { monthlyOrdinals, PanelKindName, weekdays } from './commands.js';

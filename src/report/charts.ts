@@ -1,13 +1,15 @@
 // The outcome report's charts: Vega-Lite specs rendered to SVG strings in Node (no browser, no
 // canvas, nothing fetched), the CONSORT diagram drawn by hand, and PNG copies through resvg.
 import { Resvg } from '@resvg/resvg-js';
-import * as vega from 'vega';
-import { parse, View, type Loader, type LoggerInterface } from 'vega';
-import { compile, type TopLevelSpec } from 'vega-lite';
+import type { Loader, LoggerInterface } from 'vega';
+import type { TopLevelSpec } from 'vega-lite';
 import type { OutcomeReport, PeriodName, PeriodRate } from '../domain/outcome-report.js';
 import { periodNames } from '../domain/outcome-report.js';
 import { consortSvg, wrapText } from './consort.js';
 import { armNames, effectAvailable, effectName, fixed, measureInfo, periodLabels, type MeasureInfo } from './text.js';
+
+// Vega and Vega-Lite (some 50 MB of memory) load with the first chart: most dmm processes never draw one.
+type Vega = typeof import('vega');
 
 export interface Chart {
   /** A file-name-safe key: rates, effects, cumulative, powerFew, consort. */
@@ -116,7 +118,7 @@ interface TextItem {
  * and charts get wide margins. Both would make the layout depend on what is installed, so every render
  * sets Vega's measure to the table above.
  */
-function useTextEstimate(): void {
+function useTextEstimate(vega: Vega): void {
   const metrics = (vega as unknown as { textMetrics?: { width: (item: TextItem, text: unknown) => number } }).textMetrics;
   if (!metrics) return;
   metrics.width = (item, text) => {
@@ -400,10 +402,11 @@ export function normaliseSvg(svg: string, name: string): string {
 
 /** Compiles a Vega-Lite spec and renders it to an SVG string headlessly, offline; fails if it asks to load anything. */
 export async function renderSpec(name: string, spec: TopLevelSpec, logger: LoggerInterface = collectingLogger()): Promise<string> {
-  useTextEstimate();
+  const [vega, { compile }] = await Promise.all([import('vega'), import('vega-lite')]);
+  useTextEstimate(vega);
   const vegaSpec = compile(spec, { logger }).spec;
   const refused: string[] = [];
-  const view = new View(parse(vegaSpec), { renderer: 'none', loader: refusingLoader(refused), logger });
+  const view = new vega.View(vega.parse(vegaSpec), { renderer: 'none', loader: refusingLoader(refused), logger });
   try {
     const svg = await view.toSVG();
     if (refused.length > 0) {
