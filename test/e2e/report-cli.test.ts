@@ -250,9 +250,8 @@ describe.each(targets)('dmm report outcomes on the $name store', (target) => {
     expect(existsSync(earlyDir)).toBe(false);
   }, slow);
 
-  // These refusals come before the store is opened: once, on the embedded store, is enough.
-  const storeless = target.name === 'embedded' ? it : it.skip;
-  storeless('refuses --out naming a file, a missing --reason, and a harm table with a negative weight, writing nothing', async () => {
+  // These refusals come before the store is opened, so they hold on either store.
+  it('refuses --out naming a file, a missing --reason, and a harm table with a negative weight, writing nothing', async () => {
     const file = path.join(cwd, 'not-a-folder');
     await writeFile(file, 'TEST keep me\n');
     const harmFile = path.join(cwd, 'harm.yaml');
