@@ -102,6 +102,7 @@ export async function startBot(config: Config, log: Logger, options: BotOptions 
     if (meetings.some((m) => m.platform === 'teams')) {
       const teams = createTeamsAdapter(teamsSettingsOf(config), meetings, { db, clock, log, expressApp: app, trialSettings });
       await teams.start();
+      stops.push(() => teams.stop());
       platforms.set('teams', teams.chat);
     }
 

@@ -3,7 +3,6 @@
 import { App, ExpressReceiver, LogLevel, type Logger as BoltLogger, type RespondFn } from '@slack/bolt';
 import type { KnownBlock, View } from '@slack/types';
 import type { Express } from 'express';
-import pLimit from 'p-limit';
 import type { Logger } from 'pino';
 import { actorOf, isMember, type Actor } from '../../app/actor.js';
 import { handleCommand, refuse } from '../../app/handle-command.js';
@@ -25,6 +24,7 @@ import { leverCommandFrom } from '../../domain/commands.js';
 import { leverModes, leverOutcomes, type LeverMode } from '../../domain/levers.js';
 import { actionDoneId, actionUpdateId, replyMessages } from './reply-blocks.js';
 import { SlackChat, slackClientOptions } from './slack-chat.js';
+import { busyText, CommandQueue } from '../command-queue.js';
 
 export interface SlackSettings {
   botToken: string;
@@ -155,9 +155,7 @@ export function createSlackAdapter(
     ...(socketMode ? { socketMode: true, appToken: settings.appToken } : receiver ? { receiver } : { signingSecret: settings.signingSecret }),
   });
   const chat = new SlackChat({ token: settings.botToken, apiUrl: settings.apiUrl }, app.client);
-  // The work after an acknowledgement runs a few at a time (about the database pool), so a burst of
-  // commands queues here instead of starving the pool and failing; past a limit the ack says "busy".
-  const work = pLimit(settings.concurrency ?? 10);
+  const work = new CommandQueue(settings.concurrency ?? 10, maxQueuedCommands);
   const directory: MemberDirectory = {
     async displayNameOf(userId) {
       try {
@@ -221,13 +219,13 @@ export function createSlackAdapter(
       await refuse(db, actorOf('slack', command.user_id, null), `slack:${command.channel_id}`, found.refusal);
       return;
     }
-    if (work.pendingCount > maxQueuedCommands) {
-      await ack({ response_type: 'ephemeral', text: 'dmm-bot is very busy right now and did nothing with that. Please try again in a minute.' });
+    if (work.full) {
+      await ack({ response_type: 'ephemeral', text: busyText });
       return;
     }
     // Acknowledge within Slack's 3 seconds; the answer follows through response_url.
     await ack();
-    await work(async () => {
+    await work.add(async () => {
       try {
         const actor = await actorFor(command.user_id);
         const reply = await handleCommand(
@@ -433,6 +431,7 @@ export function createSlackAdapter(
     },
     async stop() {
       if (socketMode) await app.stop();
+      await work.drain();
     },
   };
 }

@@ -1,6 +1,7 @@
 // The Teams adapter: the Teams SDK app at /api/messages on the shared HTTP server. It checks the tenant
 // (the SDK does not), strips only the bot's own mention, and answers through the same use cases as
 // every other chat. No error escapes a handler: the SDK would answer the Bot Connector 500.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { PUBLIC, withOverrides } from '@microsoft/teams.api';
 import { App, ExpressAdapter } from '@microsoft/teams.apps';
 import type { Express } from 'express';
@@ -23,6 +24,7 @@ import { leverTiersFor, recordLever } from '../../app/record-lever.js';
 import type { TrialSettings } from '../../app/report-headline.js';
 import { leverCommandFrom } from '../../domain/commands.js';
 import { leverModes, leverOutcomes } from '../../domain/levers.js';
+import { busyText, CommandQueue } from '../command-queue.js';
 import { TeamsChat, threadOf } from './teams-chat.js';
 import { TeamsTokenClient } from './token-client.js';
 
@@ -38,7 +40,12 @@ export interface TeamsSettings {
 export interface TeamsAdapter {
   chat: TeamsChat;
   start(): Promise<void>;
+  /** Lets the commands already taken finish. */
+  stop(): Promise<void>;
 }
+
+/** How long Teams' HTTP answer waits for a command's work (see the message route). */
+const answerWithinMs = 60;
 
 // ---- what an incoming activity must look like (the SDK casts the body without checking it) ----
 
@@ -124,6 +131,7 @@ export function createTeamsAdapter(
   const { db, clock, log } = deps;
   const app = teamsSdkApp(settings, deps.expressApp);
   const personalChats = personalChatsIn(db.prisma);
+  const work = new CommandQueue(10);
   const chat = new TeamsChat(app, settings.tenantId, personalChats);
   const teamsMeetings = meetings.filter((m) => m.platform === 'teams');
 
@@ -288,7 +296,18 @@ export function createTeamsAdapter(
     }
   });
 
+  // Teams sends its HTTP answer once this handler returns. A command usually finishes well within
+  // `answerWithinMs`, so its answer is in the chat first; one queued behind others (a burst) goes on
+  // after the HTTP answer, so a busy bot never keeps Teams waiting.
   route('message', async (ctx: Ctx) => {
+    if (work.full) {
+      await ctx.send(plainActivity(busyText)).catch((error: unknown) => log.error({ err: { message: (error as Error)?.message } }, 'teams busy answer failed'));
+      return;
+    }
+    await Promise.race([work.add(() => answerMessage(ctx)), sleep(answerWithinMs)]);
+  });
+
+  const answerMessage = async (ctx: Ctx) => {
     const a = ctx.activity;
     let meeting: Meeting | undefined;
     let reply: Reply;
@@ -317,7 +336,7 @@ export function createTeamsAdapter(
       log.warn({ err: { message: (error as Error)?.message } }, 'teams reply failed');
       await say(ctx, meeting, reply.problem ? reply.text : "Teams did not take dmm-bot's answer, but your request was carried out. Please check (for example with action list) before trying again.");
     }
-  });
+  };
 
   const dialog = (body: Record<string, unknown>) => ({ task: { type: 'continue' as const, value: { title: dialogTitle, card: { contentType: cardContentType, content: body } } } });
 
@@ -457,6 +476,7 @@ export function createTeamsAdapter(
     async start() {
       await app.initialize();
     },
+    stop: () => work.drain(),
   };
 }
 
