@@ -44,8 +44,8 @@ export interface TeamsAdapter {
   stop(): Promise<void>;
 }
 
-/** How long Teams' HTTP answer waits for a command's work (see the message route). */
-const answerWithinMs = 60;
+/** How long Teams' HTTP answer waits for a command's work: well inside the Bot Connector's patience (about 15 s). */
+const answerWithinMs = 10_000;
 
 // ---- what an incoming activity must look like (the SDK casts the body without checking it) ----
 
@@ -132,6 +132,7 @@ export function createTeamsAdapter(
   const app = teamsSdkApp(settings, deps.expressApp);
   const personalChats = personalChatsIn(db.prisma);
   const work = new CommandQueue(10);
+  const busyAnswers = new CommandQueue(2, 100);
   const chat = new TeamsChat(app, settings.tenantId, personalChats);
   const teamsMeetings = meetings.filter((m) => m.platform === 'teams');
 
@@ -296,15 +297,24 @@ export function createTeamsAdapter(
     }
   });
 
-  // Teams sends its HTTP answer once this handler returns. A command usually finishes well within
-  // `answerWithinMs`, so its answer is in the chat first; one queued behind others (a burst) goes on
-  // after the HTTP answer, so a busy bot never keeps Teams waiting.
+  // Teams sends its HTTP answer once this handler returns, so a command's answer is in the chat
+  // first. Commands are worked on 10 at a time; one still queued after `answerWithinMs` (a burst)
+  // goes on after the HTTP answer rather than keep the Bot Connector waiting until it gives up.
   route('message', async (ctx: Ctx) => {
     if (work.full) {
-      await ctx.send(plainActivity(busyText)).catch((error: unknown) => log.error({ err: { message: (error as Error)?.message } }, 'teams busy answer failed'));
+      // Teams need not wait for the busy answer either; in a flood past even these, the command goes unanswered.
+      if (!busyAnswers.full) {
+        void busyAnswers.add(async () => {
+          await ctx.send(plainActivity(busyText)).catch((error: unknown) => log.error({ err: { message: (error as Error)?.message } }, 'teams busy answer failed'));
+        });
+      }
       return;
     }
-    await Promise.race([work.add(() => answerMessage(ctx)), sleep(answerWithinMs)]);
+    const answered = new AbortController();
+    await Promise.race([
+      work.add(() => answerMessage(ctx)).finally(() => answered.abort()),
+      sleep(answerWithinMs, undefined, { signal: answered.signal }).catch(() => {}),
+    ]);
   });
 
   const answerMessage = async (ctx: Ctx) => {
@@ -476,7 +486,9 @@ export function createTeamsAdapter(
     async start() {
       await app.initialize();
     },
-    stop: () => work.drain(),
+    async stop() {
+      await Promise.all([work.drain(), busyAnswers.drain()]);
+    },
   };
 }
 
