@@ -39,7 +39,7 @@ import { reportJson, writeReport } from '../src/report/write-report.js';
 import { PrismaClient } from '../src/generated/prisma/client.js';
 import { PostgresAdapterFactory } from '../src/store/adapters.js';
 import type { Database } from '../src/store/database.js';
-import { participantsOf } from '../src/store/outcomes-repository.js';
+import { groupBy, participantsOf } from '../src/store/outcomes-repository.js';
 import { upsertContacts, upsertFlags } from '../src/store/records-repository.js';
 import { createServerDatabase, type TestDatabase } from '../test/support/databases.js';
 import { testMeeting } from '../test/support/meetings.js';
@@ -254,17 +254,6 @@ async function floorOnce(pool: pg.Pool, trialId: number, end: Date): Promise<Flo
 const floorRowCount = (f: FloorRows) => f.allocations.length + f.incidents.length + f.flags.length + f.contacts.length;
 
 // ---- the correctness check, once, untimed ----
-
-function groupBy<T, K>(rows: readonly T[], key: (row: T) => K): Map<K, T[]> {
-  const out = new Map<K, T[]>();
-  for (const row of rows) {
-    const k = key(row);
-    const list = out.get(k);
-    if (list) list.push(row);
-    else out.set(k, [row]);
-  }
-  return out;
-}
 
 /** Per participant, what the app read (participantsOf) against what the floor fetched: counts, crimes, sums and instants. */
 function compare(app: ParticipantRecord[], floor: FloorRows): string[] {

@@ -78,7 +78,7 @@ export async function participantsOf(prisma: PrismaClient, trialId: number, time
        ORDER BY c.victim_id, c.contacted_at, c.id`,
   ]);
   if (allocations.length === 0) return [];
-  const contactsOf = group(contacts, (c) => c.victim_id);
+  const contactsOf = groupBy(contacts, (c) => c.victim_id);
   return allocations.map((a): ParticipantRecord => {
     const own = a.incidents === null ? [] : (JSON.parse(a.incidents) as IncidentTuple[]);
     const victims = [...new Set(own.map((i) => i[2]))];
@@ -95,8 +95,9 @@ export async function participantsOf(prisma: PrismaClient, trialId: number, time
   });
 }
 
-function group<T>(rows: T[], key: (row: T) => number): Map<number, T[]> {
-  const out = new Map<number, T[]>();
+/** Rows by a key, in their order. */
+export function groupBy<T, K>(rows: readonly T[], key: (row: T) => K): Map<K, T[]> {
+  const out = new Map<K, T[]>();
   for (const row of rows) {
     const k = key(row);
     const list = out.get(k);

@@ -108,6 +108,15 @@ async function seed(db: Database): Promise<Map<string, string>> {
   return new Map(nominals.map((n) => [n.ref, n.label]));
 }
 
+/** Stops the bots and the fake, and removes the store a describe block seeded. */
+async function tearDown(store: string, fake: FakeTeams | undefined, seeded: TestDatabase | undefined): Promise<void> {
+  await stopAllDmm();
+  await fake?.close();
+  if (store === 'embedded') {
+    if (seeded?.env.DMM_DATA_DIR) await rm(seeded.env.DMM_DATA_DIR, { recursive: true, force: true });
+  } else await seeded?.destroy();
+}
+
 function teamsEnv(store: Record<string, string>, fake: FakeTeams, now?: string): NodeJS.ProcessEnv {
   return baseEnv({
     ...store,
@@ -220,13 +229,7 @@ describe.each(databaseTargets)('dmm start on Teams ($name store)', (target) => {
     bot = await startDmm(env, { timeoutMs: startMs });
   }, startMs + 30_000);
 
-  afterAll(async () => {
-    await stopAllDmm();
-    await fake?.close();
-    if (target.name === 'embedded') {
-      if (seeded?.env.DMM_DATA_DIR) await rm(seeded.env.DMM_DATA_DIR, { recursive: true, force: true });
-    } else await seeded?.destroy();
-  });
+  afterAll(() => tearDown(target.name, fake, seeded));
 
   const endpoint = () => `http://127.0.0.1:${bot.port}/api/messages`;
   const goodToken = () => fake.signToken({ audience: clientId, serviceUrl: fake.serviceUrl });
@@ -883,13 +886,7 @@ describe.each(databaseTargets)("dmm start on Teams before the day's agenda ($nam
     bot = await startDmm(teamsEnv(seeded.env, fake, beforeAgenda), { timeoutMs: startMs });
   }, startMs + 30_000);
 
-  afterAll(async () => {
-    await stopAllDmm();
-    await fake?.close();
-    if (target.name === 'embedded') {
-      if (seeded?.env.DMM_DATA_DIR) await rm(seeded.env.DMM_DATA_DIR, { recursive: true, force: true });
-    } else await seeded?.destroy();
-  });
+  afterAll(() => tearDown(target.name, fake, seeded));
 
   const as = (aad: string): TeamsActorOptions => ({ fromAadId: aad, fromName: fromNames[aad], tenantId, serviceUrl: fake.serviceUrl, botId: clientId });
   const post = (activity: unknown) => postActivity(`http://127.0.0.1:${bot.port}/api/messages`, activity, fake.signToken({ audience: clientId, serviceUrl: fake.serviceUrl }));

@@ -36,8 +36,6 @@ export interface SlackSettings {
   concurrency?: number;
 }
 
-const maxQueuedCommands = 500;
-
 export interface SlackAdapter {
   chat: SlackChat;
   start(): Promise<void>;
@@ -155,7 +153,7 @@ export function createSlackAdapter(
     ...(socketMode ? { socketMode: true, appToken: settings.appToken } : receiver ? { receiver } : { signingSecret: settings.signingSecret }),
   });
   const chat = new SlackChat({ token: settings.botToken, apiUrl: settings.apiUrl }, app.client);
-  const work = new CommandQueue(settings.concurrency ?? 10, maxQueuedCommands);
+  const work = new CommandQueue(settings.concurrency ?? 10);
   const directory: MemberDirectory = {
     async displayNameOf(userId) {
       try {
