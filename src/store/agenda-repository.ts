@@ -5,6 +5,7 @@ import {
   repeatVictimLookbackDays,
   repeatVictimThreshold,
   type Agenda,
+  type ActiveFlag,
   type AgendaAction,
   type AgendaIncident,
   type AgendaLever,
@@ -18,7 +19,7 @@ import type { Meeting } from '../domain/meeting.js';
 import type { FlagKind, RiskLevel } from '../domain/records.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
 import type { LeverDue } from '../domain/levers.js';
-import { actionInclude, actionViewOf, dateOf } from './actions.js';
+import { openActionsDueBefore } from './actions.js';
 import { treatedPerpetrators } from './levers-repository.js';
 
 const dayMs = 86_400_000;
@@ -120,33 +121,32 @@ async function highRiskIncidentsIn(prisma: PrismaClient, { meeting, window }: Ag
 
 async function flaggedPerpetratorsIn(prisma: PrismaClient, { meeting, window }: AgendaQuery): Promise<FlaggedPerpetrator[]> {
   const day = window.meetingDate;
+  // The flags come with each incident rather than from a second round trip. They are a subquery in the
+  // select list, run only for the rows EXISTS keeps: as a lateral join the planner cannot tell how few
+  // incidents have a flagged perpetrator, and merges with every nominal instead of looking a few up.
   const rows = await prisma.$queryRaw<
-    Array<{ perpetrator_id: number; p_ref: string; p_label: string; source_ref: string; reported_at: Date; risk_level: RiskLevel; category: string; area: string }>
+    Array<{ perpetrator_id: number; p_ref: string; p_label: string; source_ref: string; reported_at: Date; risk_level: RiskLevel; category: string; area: string; flags: ActiveFlag[] }>
   >`
     SELECT i.perpetrator_id, p.ref AS p_ref, p.label AS p_label, i.source_ref, i.reported_at,
-           i.risk_level::text AS risk_level, i.category, i.area
+           i.risk_level::text AS risk_level, i.category, i.area,
+           (SELECT json_agg(json_build_object('kind', f.kind, 'startsOn', to_char(f.starts_on, 'YYYY-MM-DD'), 'endsOn', to_char(f.ends_on, 'YYYY-MM-DD')))
+              FROM flag f WHERE f.perpetrator_id = i.perpetrator_id
+               AND f.starts_on <= ${day}::date AND (f.ends_on IS NULL OR f.ends_on >= ${day}::date)) AS flags
     FROM incident i
     JOIN nominal p ON p.id = i.perpetrator_id
     WHERE i.reported_at >= ${window.start} AND i.reported_at < ${window.end}
       AND (cardinality(${meeting.areas}::text[]) = 0 OR i.area = ANY(${meeting.areas}::text[]))
       AND EXISTS (SELECT 1 FROM flag f WHERE f.perpetrator_id = i.perpetrator_id
                     AND f.starts_on <= ${day}::date AND (f.ends_on IS NULL OR f.ends_on >= ${day}::date))`;
-  if (rows.length === 0) return [];
-  const ids = [...new Set(rows.map((r) => r.perpetrator_id))];
-  const flags = await prisma.$queryRaw<Array<{ perpetrator_id: number; kind: FlagKind; starts_on: string; ends_on: string | null }>>`
-    SELECT perpetrator_id, kind::text AS kind, to_char(starts_on, 'YYYY-MM-DD') AS starts_on, to_char(ends_on, 'YYYY-MM-DD') AS ends_on
-    FROM flag
-    WHERE perpetrator_id = ANY(${ids}::int[]) AND starts_on <= ${day}::date AND (ends_on IS NULL OR ends_on >= ${day}::date)`;
   const byPerpetrator = new Map<number, FlaggedPerpetrator>();
   for (const r of rows) {
     let entry = byPerpetrator.get(r.perpetrator_id);
     if (!entry) {
-      entry = { ref: r.p_ref, label: r.p_label, flags: [], incidents: [] };
+      entry = { ref: r.p_ref, label: r.p_label, flags: r.flags, incidents: [] };
       byPerpetrator.set(r.perpetrator_id, entry);
     }
     entry.incidents.push({ ref: r.source_ref, label: r.source_ref, reportedAt: r.reported_at, riskLevel: r.risk_level, category: r.category, area: r.area });
   }
-  for (const f of flags) byPerpetrator.get(f.perpetrator_id)?.flags.push({ kind: f.kind, startsOn: f.starts_on, endsOn: f.ends_on });
   const list = [...byPerpetrator.values()];
   for (const p of list) {
     p.incidents.sort(byReportedAt);
@@ -178,13 +178,8 @@ async function repeatVictimsIn(prisma: PrismaClient, { meeting, window }: Agenda
     .sort((a, b) => b.incidentsLast365Days - a.incidentsLast365Days || a.label.localeCompare(b.label));
 }
 
-async function actionsDueFor(prisma: PrismaClient, { meeting, window, nextWorkingDay }: AgendaQuery): Promise<AgendaAction[]> {
-  const actions = await prisma.action.findMany({
-    where: { meetingKey: meeting.key, status: 'open', dueOn: { lt: dateOf(nextWorkingDay) } },
-    include: actionInclude,
-    orderBy: [{ dueOn: 'asc' }, { id: 'asc' }],
-  });
-  return actions.map((a) => actionViewOf(a, window.meetingDate));
+function actionsDueFor(prisma: PrismaClient, { meeting, window, nextWorkingDay }: AgendaQuery): Promise<AgendaAction[]> {
+  return openActionsDueBefore(prisma, meeting.key, nextWorkingDay, window.meetingDate);
 }
 
 async function panelsAfter(prisma: PrismaClient, { meeting, window }: AgendaQuery): Promise<AgendaPanel[]> {
