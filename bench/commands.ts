@@ -7,8 +7,9 @@
 //    Bolt answers at the ack, so the latency is to the ack; the answer follows through response_url.
 //  - Teams: `@dmm …` messages in the meeting's channel, each carrying a Bot Connector JWT signed by a fake
 //    issuer on loopback and verified by the real Teams SDK (in the floor as in dmm-bot; authentication is
-//    never switched off). The SDK answers the HTTP request only once the handler has returned, so the
-//    latency includes the bot's whole work: the store, and its answer posted to the fake Bot Connector.
+//    never switched off). The SDK answers the HTTP request only once the handler has returned; dmm-bot's
+//    handler waits for a command that can start at once (its whole work: the store, and its answer
+//    posted to the fake Bot Connector), and returns at once for one that must queue behind others.
 //
 //   npm run bench:commands                    both platforms, 50 connections for 30 s per target, on postgresql://postgres@127.0.0.1:5432/test
 //   BENCH_PLATFORMS=teams                     one platform only (slack, teams, or slack,teams)
@@ -20,6 +21,7 @@
 //   BENCH_DATABASE_URL=...                    the server to make scratch databases on (127.0.0.1 only)
 //   BENCH_DRAIN_S=120                         how long to wait for the replies that follow the acks
 //   BENCH_TIMEOUT_S=900                       give up (and clean up) after this long
+//   BENCH_CPU_PROFILE_DIR=/tmp/prof           write a V8 CPU profile of each dmm-bot process there (slower)
 //
 // Processes: this one runs autocannon and nothing else that is busy; the fakes (Slack; the Bot Framework
 // for Teams), which the bot posts its answers to, and the bare apps are children forked from
@@ -274,7 +276,9 @@ function dmmTarget<Tally extends FakeChatTally>(p: DmmPlatform<Tally>, database:
     name: `dmm-bot (${storeName})`,
     async start() {
       const scratch = await database();
-      const bot: DmmServer = await startDmm(baseEnv({ LOG_LEVEL: 'warn', ...scratch.env, ...p.env }));
+      const profileDir = process.env.BENCH_CPU_PROFILE_DIR;
+      const nodeOptions = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+      const bot: DmmServer = await startDmm(baseEnv({ LOG_LEVEL: 'warn', ...scratch.env, ...p.env }), { nodeOptions });
       let baseline = await p.fake.ask<Tally>('tally');
       const errorLines = () => (bot.stdout() + bot.stderr()).split('\n').filter((line) => /"level":(50|60)/.test(line));
       let errorsBefore = errorLines().length;
@@ -682,7 +686,7 @@ async function main(state: BenchState): Promise<boolean> {
     const token = await fake.ask<string>('token');
     comparisons.push({
       platform: 'Teams',
-      latencyTo: 'the HTTP response, which the Teams SDK sends once the handler has returned (for dmm-bot: once its answer is posted, or after 10 s with the work going on)',
+      latencyTo: 'the HTTP response, which the Teams SDK sends once the handler has returned (for dmm-bot: once its answer is posted if the command could start at once, else straight away)',
       floor: bareTeamsTarget(urls),
       bot: dmmTeamsTarget(fake, urls, database),
       workload: () => teamsWorkload(urls, token),

@@ -148,6 +148,7 @@ interface RunFigures {
 
 async function runOnce(db: Database, fake: FakeSlack, concurrency: number, queries?: QueryTimes): Promise<RunFigures> {
   await db.prisma.$executeRawUnsafe(`TRUNCATE outbox_message, audit_event RESTART IDENTITY`);
+  await db.prisma.auditChainHead.update({ where: { id: 1 }, data: { seq: 0, hash: '0'.repeat(64) } });
   fake.reset();
   queries?.clear();
   const chat = new TimedSlackChat({ token: 'xoxb-bench', apiUrl: fake.url });

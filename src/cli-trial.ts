@@ -97,9 +97,7 @@ export function addTrialCommands(program: Command): void {
         if (options.explain !== undefined) {
           const score = scored.ranking.find((s) => s.ref === options.explain);
           if (!score) throw new UsageError(`${options.explain} has no incidents as a perpetrator in the ${scoring.config.window_months} months to ${asOf}, so no score`);
-          await db.prisma.$transaction((tx) =>
-            appendAuditMany(tx, [{ actor: cliActor(), action: 'score.explain', subject: score.label, channel: 'cli', details: { asOf, scoringHash: scoring.hash } }]),
-          );
+          await appendAuditMany(db.prisma, [{ actor: cliActor(), action: 'score.explain', subject: score.label, channel: 'cli', details: { asOf, scoringHash: scoring.hash } }]);
           if (options.json) {
             out(JSON.stringify({ asOf, scoringHash: scoring.hash, score: { ...scoreRow(score), explanation: explainScore(scoring.config, score) }, powerFew: scored.powerFew }, null, 2));
             return;
@@ -111,9 +109,7 @@ export function addTrialCommands(program: Command): void {
           return;
         }
         const shown = top === undefined ? scored.ranking : scored.ranking.slice(0, top);
-        await db.prisma.$transaction((tx) =>
-          appendAuditMany(tx, [{ actor: cliActor(), action: 'score.rank', subject: asOf, channel: 'cli', details: { perpetrators: scored.ranking.length, shown: shown.length, scoringHash: scoring.hash } }]),
-        );
+        await appendAuditMany(db.prisma, [{ actor: cliActor(), action: 'score.rank', subject: asOf, channel: 'cli', details: { perpetrators: scored.ranking.length, shown: shown.length, scoringHash: scoring.hash } }]);
         if (options.json) {
           out(
             JSON.stringify(

@@ -206,7 +206,7 @@ function buildProgram(): Command {
       if (result.ok) {
         process.stdout.write(`The audit trail is intact: ${result.events} events, every link checked.\n`);
       } else {
-        process.stdout.write(`The audit trail is BROKEN at event ${result.brokenAt}: ${result.problem}.\n`);
+        process.stdout.write(`The audit trail is BROKEN${result.brokenAt === undefined ? '' : ` at event ${result.brokenAt}`}: ${result.problem}.\n`);
         process.exitCode = 1;
       }
     });
@@ -314,9 +314,7 @@ async function agendaCommand(db: Database, config: Config, options: { date?: str
       continue;
     }
     const agenda = await buildAgenda(db, meeting, day);
-    await db.prisma.$transaction((tx) =>
-      appendAudit(tx, { actor: cliActor(), action: 'agenda.view', subject: day, channel: 'cli', reason: 'dmm agenda', details: { meeting: meeting.key } }),
-    );
+    await appendAudit(db.prisma, { actor: cliActor(), action: 'agenda.view', subject: day, channel: 'cli', reason: 'dmm agenda', details: { meeting: meeting.key } });
     if (options.json) json.push(agendaAsJson(agenda));
     else process.stdout.write(`${renderAgendaText(agenda)}\n\n`);
   }

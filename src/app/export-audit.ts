@@ -5,6 +5,7 @@ import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { stringify } from 'csv-stringify';
 import { appendAudit } from '../store/audit.js';
+import type { AuditEvent } from '../generated/prisma/client.js';
 import type { Database } from '../store/database.js';
 import { StoreError } from '../store/database.js';
 
@@ -24,22 +25,26 @@ export async function exportAudit(db: Database, since: Date, outFile: string | u
     }
     target = file;
   }
-  await db.prisma.$transaction((tx) => appendAudit(tx, { actor, action: 'audit.export', reason, details: { since: since.toISOString().slice(0, 10) } }));
+  await appendAudit(db.prisma, { actor, action: 'audit.export', reason, details: { since: since.toISOString().slice(0, 10) } });
   const csv = stringify({ header: true, columns });
   csv.pipe(target);
   let count = 0;
-  let afterId = 0;
-  for (;;) {
-    const page = await db.prisma.auditEvent.findMany({ where: { id: { gt: afterId }, at: { gte: since } }, orderBy: { id: 'asc' }, take: 5_000 });
-    if (page.length === 0) break;
-    for (const row of page) {
-      if (!csv.write([row.id, row.at.toISOString(), row.actor, row.action, row.subject, row.channel, row.reason, JSON.stringify(row.details), row.prevHash, row.hash])) {
-        await once(csv, 'drain');
-      }
-      count++;
-      afterId = row.id;
+  const write = async (row: AuditEvent) => {
+    if (!csv.write([row.id, row.at.toISOString(), row.actor, row.action, row.subject, row.channel, row.reason, JSON.stringify(row.details), row.prevHash, row.hash])) {
+      await once(csv, 'drain');
     }
+    count++;
+  };
+  // In chain order, so each row's prev_hash is the hash of the row before it.
+  let afterSeq = 0;
+  for (;;) {
+    const page = await db.prisma.auditEvent.findMany({ where: { seq: { gt: afterSeq }, at: { gte: since } }, orderBy: { seq: 'asc' }, take: 5_000 });
+    if (page.length === 0) break;
+    for (const row of page) await write(row);
+    afterSeq = page.at(-1)!.seq!;
   }
+  // Events off the chain exist only if someone wrote around it; they are shown, not hidden.
+  for (const row of await db.prisma.auditEvent.findMany({ where: { seq: null, at: { gte: since } }, orderBy: { id: 'asc' } })) await write(row);
   csv.end();
   if (outFile) await once(target, 'finish');
   return count;

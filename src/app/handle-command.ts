@@ -5,6 +5,7 @@ import { formatLocalDay } from '../domain/agenda-text.js';
 import { commandHelp, helpText, parseCommand, usageOf, type Command } from '../domain/commands.js';
 import type { Meeting } from '../domain/meeting.js';
 import type { Reply } from '../ports.js';
+import { agendaThreadOf } from '../store/agenda-runs.js';
 import { appendAudit } from '../store/audit.js';
 import { dateOf } from '../store/actions.js';
 import type { Database } from '../store/database.js';
@@ -37,30 +38,20 @@ const privately = (text: string): Reply => ({ visibility: 'private', text });
 const problem = (text: string): Reply => ({ visibility: 'private', text, problem: true });
 
 export async function refuse(db: Database, actor: Actor, channel: string, reason: string): Promise<void> {
-  await db.prisma.$transaction((tx) => appendAudit(tx, { actor: actor.id, action: 'refused', channel, reason }));
-}
-
-/** The thread of the meeting's agenda for that day, if it was posted. */
-async function agendaThread(db: Database, meeting: Meeting, now: Date): Promise<string | undefined> {
-  const run = await db.prisma.agendaRun.findFirst({
-    where: { meetingKey: meeting.key, meetingDate: dateOf(localDateOf(now, meeting.timeZone)), messageRef: { not: null } },
-  });
-  return run?.messageRef ?? undefined;
+  await appendAudit(db.prisma, { actor: actor.id, action: 'refused', channel, reason });
 }
 
 export async function handleCommand(db: Database, context: CommandContext, text: string): Promise<Reply> {
   const parsed = parseCommand(text);
   const reply = parsed.ok ? await authorisedReply(db, context, parsed.command) : problem(parsed.message);
   // Every command is on the record, whatever came of it; what it changed has events of its own.
-  await db.prisma.$transaction((tx) =>
-    appendAudit(tx, {
-      actor: context.actor.id,
-      action: 'command',
-      subject: parsed.ok ? parsed.command.name : 'not understood',
-      channel: context.meeting.key,
-      details: { answer: reply.problem ? 'refused or not understood' : reply.visibility === 'meeting' ? 'to the meeting' : 'private' },
-    }),
-  );
+  await appendAudit(db.prisma, {
+    actor: context.actor.id,
+    action: 'command',
+    subject: parsed.ok ? parsed.command.name : 'not understood',
+    channel: context.meeting.key,
+    details: { answer: reply.problem ? 'refused or not understood' : reply.visibility === 'meeting' ? 'to the meeting' : 'private' },
+  });
   return reply;
 }
 
@@ -78,7 +69,7 @@ async function authorisedReply(db: Database, context: CommandContext, command: C
   }
   const reply = await execute(db, context, command);
   if (reply.visibility === 'meeting') {
-    const threadRef = await agendaThread(db, meeting, context.now);
+    const threadRef = await agendaThreadOf(db.prisma, meeting.key, localDateOf(context.now, meeting.timeZone));
     if (threadRef) reply.threadRef = threadRef;
   }
   return reply;
@@ -197,16 +188,14 @@ async function agendaReply(db: Database, context: CommandContext, date: string |
   const day = date ?? localDateOf(now, meeting.timeZone);
   try {
     const agenda = await buildAgenda(db, meeting, day);
-    await db.prisma.$transaction((tx) =>
-      appendAudit(tx, {
-        actor: actor.id,
-        action: 'agenda.view',
-        subject: day,
-        channel: meeting.key,
-        reason: 'agenda command',
-        details: { highRiskIncidents: agenda.highRiskIncidents.length, flaggedPerpetrators: agenda.flaggedPerpetrators.length },
-      }),
-    );
+    await appendAudit(db.prisma, {
+      actor: actor.id,
+      action: 'agenda.view',
+      subject: day,
+      channel: meeting.key,
+      reason: 'agenda command',
+      details: { highRiskIncidents: agenda.highRiskIncidents.length, flaggedPerpetrators: agenda.flaggedPerpetrators.length },
+    });
     return { visibility: 'private', text: '', agenda };
   } catch (error) {
     if (error instanceof NotAWorkingDayError) {

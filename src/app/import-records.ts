@@ -33,15 +33,13 @@ export async function importRecordsFile(
   const source = `import:${path.basename(file)}`;
   const kind = recordKindOf(type) as RecordKind<unknown>;
   const summary = await db.withBulkSession((session) => importCsv(file, kind, copyingWriter(session, type, db.labelKey, source), options));
-  await db.prisma.$transaction((tx) =>
-    appendAudit(tx, {
-      actor,
-      action: `import.${type}`,
-      subject: path.basename(file),
-      channel: 'cli',
-      details: { inserted: summary.inserted, updated: summary.updated, unchanged: summary.unchanged, rejected: summary.rejected },
-    }),
-  );
+  await appendAudit(db.prisma, {
+    actor,
+    action: `import.${type}`,
+    subject: path.basename(file),
+    channel: 'cli',
+    details: { inserted: summary.inserted, updated: summary.updated, unchanged: summary.unchanged, rejected: summary.rejected },
+  });
   return summary;
 }
 

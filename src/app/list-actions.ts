@@ -49,7 +49,7 @@ export async function listActions(db: Database, meeting: Meeting, actor: Actor, 
       break;
   }
   const rows = await db.prisma.action.findMany({ where, include: actionInclude, orderBy: [{ dueOn: 'asc' }, { id: 'asc' }], take: listLimit + 1 });
-  await db.prisma.$transaction((tx) => appendAudit(tx, { actor: actor.id, action: 'action.list', subject: filter.kind, channel: meeting.key, details: { count: rows.length } }));
+  await appendAudit(db.prisma, { actor: actor.id, action: 'action.list', subject: filter.kind, channel: meeting.key, details: { count: rows.length } });
   const more = rows.length > listLimit ? ` (the first ${listLimit}; narrow the list to see the rest)` : '';
   return { ok: true, actions: rows.slice(0, listLimit).map((r) => actionViewOf(r, today)), heading: `${heading}${more}` };
 }
@@ -57,7 +57,7 @@ export async function listActions(db: Database, meeting: Meeting, actor: Actor, 
 export async function showAction(db: Database, meeting: Meeting, actor: Actor, id: number, now: Date): Promise<{ ok: true; action: ActionView; history: string[] } | { ok: false; message: string }> {
   const row = await db.prisma.action.findFirst({ where: { id, meetingKey: meeting.key }, include: { ...actionInclude, updates: { orderBy: { id: 'asc' } } } });
   if (!row) return { ok: false, message: `There is no action A-${id} in this meeting. /dmm action list shows the open ones.` };
-  await db.prisma.$transaction((tx) => appendAudit(tx, { actor: actor.id, action: 'action.show', subject: `A-${id}`, channel: meeting.key }));
+  await appendAudit(db.prisma, { actor: actor.id, action: 'action.show', subject: `A-${id}`, channel: meeting.key });
   const history = row.updates.map((u) => `${formatLocal(u.createdAt, meeting.timeZone, 'yyyy-MM-dd HH:mm')} ${u.kind}${u.note ? `: ${u.note}` : ''}`);
   return { ok: true, action: actionViewOf(row, localDateOf(now, meeting.timeZone)), history };
 }

@@ -40,7 +40,7 @@ export async function removeMember(db: Database, meeting: Meeting, actor: Actor,
 
 export async function listMembers(db: Database, meeting: Meeting, actor: Actor): Promise<string> {
   const members = await db.prisma.member.findMany({ where: { active: true }, orderBy: [{ role: 'desc' }, { agency: 'asc' }, { id: 'asc' }] });
-  await db.prisma.$transaction((tx) => appendAudit(tx, { actor: actor.id, action: 'member.list', channel: meeting.key }));
+  await appendAudit(db.prisma, { actor: actor.id, action: 'member.list', channel: meeting.key });
   if (members.length === 0) return 'There are no members yet.';
   return ['Members:', ...members.map((m) => `${m.displayName || m.slackUserId || m.teamsUserId} (${m.agency}${m.role === 'chair' ? ', chair' : ''})`)].join('\n');
 }

@@ -97,18 +97,16 @@ export async function outcomeReport(db: Database, settings: ReportSettings, requ
   });
   const powerFew = (await scoreAsOf(db, settings.scoring, request.asOf, timeZone)).powerFew.curve;
 
-  await db.prisma.$transaction((tx) =>
-    appendAuditMany(tx, [
-      {
-        actor: request.actor,
-        action: 'report.outcomes',
-        subject: trial.name,
-        channel: request.channel,
-        reason: request.reason.trim(),
-        details: { asOf: request.asOf, resamples, participants: participants.length },
-      },
-    ]),
-  );
+  await appendAuditMany(db.prisma, [
+    {
+      actor: request.actor,
+      action: 'report.outcomes',
+      subject: trial.name,
+      channel: request.channel,
+      reason: request.reason.trim(),
+      details: { asOf: request.asOf, resamples, participants: participants.length },
+    },
+  ]);
   const exitReasons = new Map(allocations.map((a) => [a.nominal.ref, a.exitReason ?? '']));
   const report: OutcomeReport = {
     trial: { name: trial.name, arms: trial.arms, strata: trial.strata, seed: trial.seed, bootstrapSeed: trial.bootstrapSeed },

@@ -122,9 +122,7 @@ export async function seedTrial(
     followUp.flatMap(({ ref, record }) => contactsOf(ref, record, 'post')),
     followUp.flatMap(({ ref, record }) => maracOf(ref, record, 'post')),
   );
-  await db.prisma.$transaction((tx) =>
-    appendAuditMany(tx, [{ actor, action: 'seed.trial', channel: 'cli', details: { trial: demoTrialName, incidents, contacts, trueRatio: demoTrueRatio } }]),
-  );
+  await appendAuditMany(db.prisma, [{ actor, action: 'seed.trial', channel: 'cli', details: { trial: demoTrialName, incidents, contacts, trueRatio: demoTrueRatio } }]);
   const reasons = ['moved', 'custody', 'safety', 'other'] as const;
   for (const [k, exit] of exits.entries()) {
     await exitFromTrial(db, { trial: demoTrialName, ref: exit.ref, on: exit.on, reason: reasons[k % reasons.length]! }, actor);

@@ -27,9 +27,7 @@ export interface AllocationRow {
 export async function trialAllocations(db: Database, trialName: string, actor: string, reason: string): Promise<AllocationRow[]> {
   const trial = await trialNamed(db.prisma, trialName);
   const rows = await db.prisma.trialAllocation.findMany({ where: { trialId: trial.id }, include: { nominal: { select: { ref: true } } } });
-  await db.prisma.$transaction((tx) =>
-    appendAuditMany(tx, [{ actor, action: 'trial.allocations.view', subject: trial.name, channel: 'cli', reason, details: { rows: rows.length } }]),
-  );
+  await appendAuditMany(db.prisma, [{ actor, action: 'trial.allocations.view', subject: trial.name, channel: 'cli', reason, details: { rows: rows.length } }]);
   return rows
     .map((r) => ({
       perpetrator_ref: r.nominal.ref,
@@ -82,9 +80,7 @@ export async function verifyTrial(db: Database, trialName: string, actor: string
     }
   }
   for (const extra of stored.filter((s) => !seen.has(s.id))) problems.push(`${extra.nominal.ref} has an allocation (${extra.arm}) that no recorded enrolment produces`);
-  await db.prisma.$transaction((tx) =>
-    appendAuditMany(tx, [{ actor, action: 'trial.verify', subject: trial.name, channel: 'cli', details: { ok: problems.length === 0, problems: problems.length } }]),
-  );
+  await appendAuditMany(db.prisma, [{ actor, action: 'trial.verify', subject: trial.name, channel: 'cli', details: { ok: problems.length === 0, problems: problems.length } }]);
   return { ok: problems.length === 0, enrolments: enrolments.length, allocations: stored.length, problems };
 }
 
@@ -151,7 +147,7 @@ export async function trialBalance(db: Database, trialName: string, timeZone: st
       incidents: standardisedDifference(a.incidents, control.incidents),
       gravity: standardisedDifference(a.gravity, control.gravity),
     }));
-  await db.prisma.$transaction((tx) => appendAuditMany(tx, [{ actor, action: 'trial.balance', subject: trial.name, channel: 'cli' }]));
+  await appendAuditMany(db.prisma, [{ actor, action: 'trial.balance', subject: trial.name, channel: 'cli' }]);
   return { trial: trial.name, arms, standardisedDifferences };
 }
 
@@ -177,7 +173,7 @@ export async function trialRapidity(db: Database, trialName: string, timeZone: s
   const deliveries = await db.prisma.leverDelivery.findMany({ where: { trialId: trial.id, outcome: 'delivered' }, select: { tier: true, rapidityHours: true } });
   const treated = (await treatedPerpetrators(db.prisma, { timeZone, until: now })).filter((t) => t.trialId === trial.id);
   const due = treated.flatMap((t) => t.due);
-  await db.prisma.$transaction((tx) => appendAuditMany(tx, [{ actor, action: 'trial.rapidity', subject: trial.name, channel: 'cli' }]));
+  await appendAuditMany(db.prisma, [{ actor, action: 'trial.rapidity', subject: trial.name, channel: 'cli' }]);
   return {
     trial: trial.name,
     targetHours: trial.levers.target_hours,

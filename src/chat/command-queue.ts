@@ -22,6 +22,11 @@ export class CommandQueue {
     return this.limit.pendingCount > this.maxWaiting;
   }
 
+  /** A command added now would start at once: a worker is free and nobody is waiting. */
+  get idle(): boolean {
+    return this.limit.activeCount < this.limit.concurrency && this.limit.pendingCount === 0;
+  }
+
   /** Queues `task` (which handles its own errors); the promise settles when it has run. */
   add(task: () => Promise<void>): Promise<void> {
     const done = this.limit(task).catch(() => {});

@@ -50,8 +50,15 @@ export class PostgresAdapterFactory implements SqlMigrationAwareDriverAdapterFac
     this.inner = new PrismaPg({ connectionString, max: poolSize });
   }
 
-  connect(): Promise<SqlDriverAdapter> {
-    return this.inner.connect();
+  async connect(): Promise<SqlDriverAdapter> {
+    const adapter = await this.inner.connect();
+    // The published adapter splits a migration on every ';', which breaks a function body; the
+    // native engine sends the script whole, and so does this (pg's simple query runs many statements).
+    const pool = adapter.underlyingDriver() as { query(text: string): Promise<unknown> };
+    adapter.executeScript = async (script: string) => {
+      await pool.query(script);
+    };
+    return adapter;
   }
 
   connectToShadowDb(): Promise<SqlDriverAdapter> {

@@ -79,3 +79,25 @@ export async function markFailed(prisma: PrismaClient, runId: number, claimant: 
         unconfirmed_since = CASE WHEN ${unconfirmed}::boolean THEN COALESCE(unconfirmed_since, ${now}::timestamptz) ELSE NULL END
     WHERE id = ${runId} AND claimed_by = ${claimant}`;
 }
+
+// A posted agenda's thread never changes, so once found it is remembered: every answer in the
+// meeting's channel goes to that thread, and this spares each command a query.
+const knownThreads = new WeakMap<PrismaClient, Map<string, string>>();
+
+/** The thread of the meeting's agenda for `day`, if it has been posted. */
+export async function agendaThreadOf(prisma: PrismaClient, meetingKey: string, day: LocalDate): Promise<string | undefined> {
+  let known = knownThreads.get(prisma);
+  if (!known) knownThreads.set(prisma, (known = new Map()));
+  const key = `${meetingKey}\n${day}`;
+  const cached = known.get(key);
+  if (cached) return cached;
+  const run = await prisma.agendaRun.findFirst({
+    where: { meetingKey, meetingDate: new Date(`${day}T00:00:00Z`), messageRef: { not: null } },
+    select: { messageRef: true },
+  });
+  if (!run?.messageRef) return undefined;
+  // Only today's and yesterday's matter; the map never grows past a few days of meetings.
+  if (known.size > 200) known.clear();
+  known.set(key, run.messageRef);
+  return run.messageRef;
+}

@@ -71,8 +71,8 @@ async function stopChild(child: ChildProcessWithoutNullStreams, graceMs: number)
 }
 
 /** Spawns `node bin/dmm.mjs start` and resolves once it prints the port it listens on. */
-export async function startDmm(env: NodeJS.ProcessEnv, options: { timeoutMs?: number } = {}): Promise<DmmServer> {
-  const child = spawn(process.execPath, [dmmBin, 'start'], { cwd: projectRoot, env: { PORT: '0', ...env } });
+export async function startDmm(env: NodeJS.ProcessEnv, options: { timeoutMs?: number; nodeOptions?: string[] } = {}): Promise<DmmServer> {
+  const child = spawn(process.execPath, [...(options.nodeOptions ?? []), dmmBin, 'start'], { cwd: projectRoot, env: { PORT: '0', ...env } });
   running.add(child);
   child.once('exit', () => running.delete(child));
   let out = '';

@@ -14,6 +14,7 @@ import { localDateOf } from '../../domain/agenda-window.js';
 import type { Meeting } from '../../domain/meeting.js';
 import type { Clock, Reply } from '../../ports.js';
 import type { Database } from '../../store/database.js';
+import { agendaThreadOf } from '../../store/agenda-runs.js';
 import { meetingKeyOfAction } from '../../store/actions.js';
 import { findMember } from '../../store/members.js';
 import { appendAudit } from '../../store/audit.js';
@@ -348,10 +349,8 @@ export function createSlackAdapter(
   });
 
   const handleThreadReply = async (meeting: Meeting, reply: Reply): Promise<Reply> => {
-    const run = await db.prisma.agendaRun.findFirst({
-      where: { meetingKey: meeting.key, meetingDate: new Date(`${localDateOf(clock.now(), meeting.timeZone)}T00:00:00Z`), messageRef: { not: null } },
-    });
-    return run?.messageRef ? { ...reply, threadRef: run.messageRef } : reply;
+    const threadRef = await agendaThreadOf(db.prisma, meeting.key, localDateOf(clock.now(), meeting.timeZone));
+    return threadRef ? { ...reply, threadRef } : reply;
   };
 
   /** A button on an action card runs the same command as typing it would. */
@@ -412,7 +411,7 @@ export function createSlackAdapter(
         await ack({ response_action: 'errors', errors: { [fields.note]: reply.text.slice(0, 150) } });
         return;
       }
-      await db.prisma.$transaction((tx) => appendAudit(tx, { actor: actor.id, action: 'form.update', subject: view.id, channel: found.meeting.key }));
+      await appendAudit(db.prisma, { actor: actor.id, action: 'form.update', subject: view.id, channel: found.meeting.key });
       await ack();
       await deliver(reply, found.meeting, async () => ({}) as never);
     } catch (error) {

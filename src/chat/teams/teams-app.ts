@@ -16,6 +16,7 @@ import { addCalendarDays } from '../../domain/calendar.js';
 import { formDefaultDue } from '../../domain/due-date.js';
 import type { Meeting } from '../../domain/meeting.js';
 import type { Clock, Reply } from '../../ports.js';
+import { agendaThreadOf } from '../../store/agenda-runs.js';
 import { actionInclude, actionViewOf, dateOf } from '../../store/actions.js';
 import type { Database } from '../../store/database.js';
 import { findMember, personalChatsIn } from '../../store/members.js';
@@ -202,11 +203,6 @@ export function createTeamsAdapter(
     return { text: words.replace(/&nbsp;/g, ' ').replace(/\s+/g, ' ').trim(), names };
   };
 
-  /** The thread of the meeting's agenda for today, if it was posted. */
-  const agendaThreadOf = async (meeting: Meeting): Promise<string | undefined> => {
-    const run = await db.prisma.agendaRun.findFirst({ where: { meetingKey: meeting.key, meetingDate: dateOf(localDateOf(clock.now(), meeting.timeZone)), messageRef: { not: null } } });
-    return run?.messageRef ?? undefined;
-  };
 
   /**
    * Where the meeting's channel hears an answer: the day's agenda thread where there is one, else the
@@ -214,7 +210,7 @@ export function createTeamsAdapter(
    * thread's conversation id, never as a reply quoting the request.
    */
   const meetingConversation = async (a: InboundActivity, meeting: Meeting, threadRef?: string): Promise<string> =>
-    threadOf(meeting.channel, threadRef ?? (await agendaThreadOf(meeting)) ?? (isPersonal(a) ? undefined : threadRootOf(a)));
+    threadOf(meeting.channel, threadRef ?? (await agendaThreadOf(db.prisma, meeting.key, localDateOf(clock.now(), meeting.timeZone))) ?? (isPersonal(a) ? undefined : threadRootOf(a)));
 
   const toMeeting = async (a: InboundActivity, meeting: Meeting, reply: Reply) => {
     const conversation = await meetingConversation(a, meeting, reply.threadRef);
@@ -297,9 +293,10 @@ export function createTeamsAdapter(
     }
   });
 
-  // Teams sends its HTTP answer once this handler returns, so a command's answer is in the chat
-  // first. Commands are worked on 10 at a time; one still queued after `answerWithinMs` (a burst)
-  // goes on after the HTTP answer rather than keep the Bot Connector waiting until it gives up.
+  // Teams sends its HTTP answer once this handler returns. A command that can start at once waits
+  // for its work (up to `answerWithinMs`), so its answer is in the chat first; one that must queue
+  // behind others (a burst) is answered over HTTP straight away and replies when it has run, as a
+  // Slack command does after its ack, rather than hold a connection open while others are worked on.
   route('message', async (ctx: Ctx) => {
     if (work.full) {
       // Teams need not wait for the busy answer either; in a flood past even these, the command goes unanswered.
@@ -310,9 +307,12 @@ export function createTeamsAdapter(
       }
       return;
     }
+    const startsNow = work.idle;
+    const worked = work.add(() => answerMessage(ctx));
+    if (!startsNow) return;
     const answered = new AbortController();
     await Promise.race([
-      work.add(() => answerMessage(ctx)).finally(() => answered.abort()),
+      worked.finally(() => answered.abort()),
       sleep(answerWithinMs, undefined, { signal: answered.signal }).catch(() => {}),
     ]);
   });
