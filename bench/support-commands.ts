@@ -72,9 +72,13 @@ export type ChildRole = 'fake-slack' | 'bare-bolt' | 'fake-teams' | 'bare-teams'
 export interface FakeChatTally {
   /** Commands answered: an action recorded, or a list of the sender's actions. */
   answered: number;
+  /** "Action A-n recorded." posts to the meeting: each an action that must be in the store. */
+  recordedPosts: number;
   /** Answers saying "Sorry, that did not work" (the bot's catch-all for a failure). */
   sorryReplies: number;
-  /** Answers that were neither a recorded action, a list of actions nor a "sorry", e.g. a refusal. */
+  /** Answers saying the bot was too busy and did nothing (Teams sends them; Slack's are in the ack). */
+  busyReplies: number;
+  /** Answers that were neither a recorded action, a list of actions, "busy" nor a "sorry", e.g. a refusal. */
   otherReplies: number;
   otherReplySample?: string;
   /** API calls the fake answered with an error. */
@@ -86,15 +90,11 @@ export interface FakeChatTally {
 export interface FakeSlackTally extends FakeChatTally {
   /** Distinct `response_url`s posted to (each command carries its own). */
   respondedCommands: number;
-  /** `chat.postMessage` calls into the meeting's channel saying an action was recorded. */
-  recordedPosts: number;
   /** Every other `chat.postMessage` (agendas, other replies, reminders). */
   otherPosts: number;
 }
 
 export interface FakeTeamsTally extends FakeChatTally {
-  /** Posts in the meeting's channel saying an action was recorded. */
-  recordedPosts: number;
   /** Posts listing the sender's open actions. */
   listReplies: number;
   /** Top-level posts in the channel (the agenda). */
@@ -170,7 +170,7 @@ async function runFakeSlack(): Promise<void> {
   const channel = process.env.BENCH_CHANNEL ?? '';
   const fake = await startFakeSlack({ teamId: process.env.BENCH_TEAM ?? 'T0BENCH' });
   const paths = new Set<string>();
-  const tally: FakeSlackTally = { answered: 0, respondedCommands: 0, recordedPosts: 0, otherPosts: 0, sorryReplies: 0, otherReplies: 0, apiErrors: 0, lastCallAt: 0 };
+  const tally: FakeSlackTally = { answered: 0, respondedCommands: 0, recordedPosts: 0, otherPosts: 0, sorryReplies: 0, busyReplies: 0, otherReplies: 0, apiErrors: 0, lastCallAt: 0 };
   // The fake keeps every call, message and body; a 30 s run would hold tens of MB, so count and let go.
   const collect = () => {
     for (const call of fake.calls) {
@@ -272,6 +272,7 @@ async function runFakeTeams(): Promise<void> {
     agendaPosts: 0,
     memberLookups: 0,
     sorryReplies: 0,
+    busyReplies: 0,
     otherReplies: 0,
     apiErrors: 0,
     lastCallAt: 0,
@@ -288,6 +289,7 @@ async function runFakeTeams(): Promise<void> {
       if (/^Action A-\d+ recorded\.$/.test(summary)) tally.recordedPosts += 1;
       else if (/^Your open actions/.test(summary)) tally.listReplies += 1;
       else if (summary.startsWith('Sorry, that did not work')) tally.sorryReplies += 1;
+      else if (summary.startsWith('dmm-bot is very busy')) tally.busyReplies += 1;
       else if (activity.conversationId === settings.channel) tally.agendaPosts += 1;
       else {
         tally.otherReplies += 1;

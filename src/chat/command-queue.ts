@@ -3,6 +3,7 @@
 // says "busy"; and on stop the queue is drained before the store closes.
 import { setTimeout as sleep } from 'node:timers/promises';
 import pLimit from 'p-limit';
+import type { Logger } from 'pino';
 
 export const busyText = 'dmm-bot is very busy right now and did nothing with that. Please try again in a minute.';
 
@@ -40,5 +41,26 @@ export class CommandQueue {
     const ac = new AbortController();
     await Promise.race([Promise.all([...this.running]), sleep(timeoutMs, undefined, { signal: ac.signal }).catch(() => {})]);
     ac.abort();
+  }
+}
+
+/** Commands a flood left without any answer, told to the operator a second after the first, and on stop. */
+export class UnansweredCount {
+  private count = 0;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly log: Pick<Logger, 'warn'>) {}
+
+  add(): void {
+    this.count += 1;
+    this.timer ??= setTimeout(() => this.report(), 1_000).unref();
+  }
+
+  report(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.count === 0) return;
+    this.log.warn({ unanswered: this.count }, 'commands went unanswered: dmm-bot is overloaded');
+    this.count = 0;
   }
 }

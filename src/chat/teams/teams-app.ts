@@ -25,7 +25,7 @@ import { leverTiersFor, recordLever } from '../../app/record-lever.js';
 import type { TrialSettings } from '../../app/report-headline.js';
 import { leverCommandFrom } from '../../domain/commands.js';
 import { leverModes, leverOutcomes } from '../../domain/levers.js';
-import { busyText, CommandQueue } from '../command-queue.js';
+import { busyText, CommandQueue, UnansweredCount } from '../command-queue.js';
 import { TeamsChat, threadOf } from './teams-chat.js';
 import { TeamsTokenClient } from './token-client.js';
 
@@ -134,6 +134,7 @@ export function createTeamsAdapter(
   const personalChats = personalChatsIn(db.prisma);
   const work = new CommandQueue(10);
   const busyAnswers = new CommandQueue(2, 100);
+  const unanswered = new UnansweredCount(log);
   const chat = new TeamsChat(app, settings.tenantId, personalChats);
   const teamsMeetings = meetings.filter((m) => m.platform === 'teams');
 
@@ -299,8 +300,11 @@ export function createTeamsAdapter(
   // Slack command does after its ack, rather than hold a connection open while others are worked on.
   route('message', async (ctx: Ctx) => {
     if (work.full) {
-      // Teams need not wait for the busy answer either; in a flood past even these, the command goes unanswered.
-      if (!busyAnswers.full) {
+      // Teams need not wait for the busy answer either. In a flood past even these (Teams itself
+      // would refuse so many sends to one conversation), the command goes unanswered, and the
+      // operator is told how many did.
+      if (busyAnswers.full) unanswered.add();
+      else {
         void busyAnswers.add(async () => {
           await ctx.send(plainActivity(busyText)).catch((error: unknown) => log.error({ err: { message: (error as Error)?.message } }, 'teams busy answer failed'));
         });
@@ -488,6 +492,7 @@ export function createTeamsAdapter(
     },
     async stop() {
       await Promise.all([work.drain(), busyAnswers.drain()]);
+      unanswered.report();
     },
   };
 }
