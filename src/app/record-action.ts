@@ -43,11 +43,14 @@ export async function recordAction(
   if (!text) problems.text = 'Say what is to be done.';
   else if (text.length > 1_000) problems.text = `At most 1,000 characters (this is ${text.length}).`;
   const today = localDateOf(now, meeting.timeZone);
-  const due = resolveDue(request.due, today, await nextPanelDay(db, meeting, now));
+  const [panelDay, subject, owner] = await Promise.all([
+    nextPanelDay(db, meeting, now),
+    findSubject(db.prisma, request.subject.trim()),
+    findMember(db.prisma, { platform: actor.platform, userId: request.ownerUserId }),
+  ]);
+  const due = resolveDue(request.due, today, panelDay);
   if (!due.ok) problems.due = due.message;
-  const subject = await findSubject(db.prisma, request.subject.trim());
   if (!subject.ok) problems.subject = subject.message;
-  const owner = await findMember(db.prisma, { platform: actor.platform, userId: request.ownerUserId });
   if (!owner) problems.owner = 'The owner must be a member of the meeting (a chair can add them with /dmm member add).';
   if (!due.ok || !subject.ok || !owner || problems.text) return { ok: false, problems };
 
