@@ -151,6 +151,8 @@ export function createSlackAdapter(
     logger,
     clientOptions: slackClientOptions(settings.apiUrl),
     deferInitialization: true,
+    // Bolt's conversation store is unused here, and its miss throws (with a stack) on every request.
+    convoStore: false,
     ...(socketMode ? { socketMode: true, appToken: settings.appToken } : receiver ? { receiver } : { signingSecret: settings.signingSecret }),
   });
   const chat = new SlackChat({ token: settings.botToken, apiUrl: settings.apiUrl }, app.client);
