@@ -7,7 +7,6 @@ import type { Meeting } from '../domain/meeting.js';
 import type { Reply } from '../ports.js';
 import { agendaThreadOf } from '../store/agenda-runs.js';
 import { appendAudit } from '../store/audit.js';
-import { dateOf } from '../store/actions.js';
 import type { Database } from '../store/database.js';
 import { isMember, type Actor } from './actor.js';
 import { buildAgenda } from './build-agenda.js';

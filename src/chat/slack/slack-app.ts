@@ -8,7 +8,6 @@ import { actorOf, isMember, type Actor } from '../../app/actor.js';
 import { handleCommand, refuse } from '../../app/handle-command.js';
 import type { MemberDirectory } from '../../app/manage-members.js';
 import { recordAction, type ActionProblems } from '../../app/record-action.js';
-import { addCalendarDays } from '../../domain/calendar.js';
 import { formDefaultDue } from '../../domain/due-date.js';
 import { localDateOf } from '../../domain/agenda-window.js';
 import type { Meeting } from '../../domain/meeting.js';

@@ -17,7 +17,7 @@ import { formDefaultDue } from '../../domain/due-date.js';
 import type { Meeting } from '../../domain/meeting.js';
 import type { Clock, Reply } from '../../ports.js';
 import { agendaThreadOf } from '../../store/agenda-runs.js';
-import { actionInclude, actionViewOf, dateOf } from '../../store/actions.js';
+import { actionInclude, actionViewOf } from '../../store/actions.js';
 import type { Database } from '../../store/database.js';
 import { findMember, personalChatsIn } from '../../store/members.js';
 import { actionElements, addActionDialog, card, cardContentType, recordLeverDialog, replyActivities, type TeamsActivity } from './cards.js';
@@ -203,7 +203,6 @@ export function createTeamsAdapter(
     // Anything left that looks like markup is text, not a mention or HTML.
     return { text: words.replace(/&nbsp;/g, ' ').replace(/\s+/g, ' ').trim(), names };
   };
-
 
   /**
    * Where the meeting's channel hears an answer: the day's agenda thread where there is one, else the
