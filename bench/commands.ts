@@ -320,8 +320,8 @@ function dmmTarget<Tally extends FakeChatTally>(p: DmmPlatform<Tally>, database:
           if (busyPosts(tally) || unanswered()) {
             notes.push(`  turned away: ${fmt(busyPosts(tally))} told "very busy" in a post, ${fmt(unanswered())} left unanswered (the bot logged how many)`);
           }
-          if (phase === 'run') runRecorded = tally.recordedPosts - baseline.recordedPosts;
           if (phase === 'run') {
+            runRecorded = tally.recordedPosts - baseline.recordedPosts;
             // The bot's own pace: commands answered over the time from the start of the load to the last reply.
             notes.push(`  commands answered per second (load start to last reply): ${(answered(tally) / (durationOf(phase) + lagS)).toFixed(1)}`);
           }
